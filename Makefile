@@ -1,0 +1,64 @@
+# Pharmacy partner portal — the commands a newcomer needs.
+#   make run    install, migrate, load demo data, serve http://127.0.0.1:8000 (SQLite, in-process tasks, sandbox)
+#   make test   install, then run the whole suite (PostgreSQL, Redis, a real Celery worker, headless Chromium)
+#   make up     a production-like stack on this machine: gunicorn + Celery worker + beat, PostgreSQL, Redis
+#   make down   stop what `make up` started
+#   make lint   ruff
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# The suite's services (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+TEST_REDIS        ?= redis://127.0.0.1:6379
+
+.PHONY: run test up down lint messages bench install install-dev system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+system-deps:
+	@scripts/system-deps.sh
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-dev system-deps
+	DATABASE_URL=$(TEST_DATABASE_URL) \
+	CELERY_BROKER_URL=$(TEST_REDIS)/0 CELERY_TASK_ALWAYS_EAGER=true \
+	CACHE_URL=$(subst redis://,rediscache://,$(TEST_REDIS))/1 \
+	DJANGO_DEBUG=true SANDBOX_ENABLED=true \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+up: install
+	@scripts/up.sh
+
+down:
+	@scripts/down.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+messages: install-dev
+	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache

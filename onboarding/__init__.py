@@ -1,0 +1,1 @@
+"""The portal's domain: pharmacies, staff, memberships, provider accounts, jobs and the audit trail."""

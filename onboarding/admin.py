@@ -1,0 +1,184 @@
+"""Admin for pharmacies, staff, provider accounts, jobs and the (read-only) audit trail."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from .models import Job, Membership, OutboundCall, Pharmacy, ProviderAccount, User
+
+
+def changelist_link(model, label, **filters):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
+
+
+def change_link(obj, label=None):
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user", "pharmacy"]
+
+
+class ProviderAccountInline(admin.TabularInline):
+    model = ProviderAccount
+    extra = 0
+    fields = ("provider", "remote_id", "login", "status", "verified_at", "updated_at")
+    readonly_fields = ("verified_at", "updated_at")
+    show_change_link = True
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "gender", "memberships__function")
+    search_fields = ("email", "first_name", "last_name", "rpps_number", "cpf", "public_id")
+    readonly_fields = ("public_id", "last_login", "date_joined", "calls")
+    fieldsets = (
+        (None, {"fields": ("email", "password", "public_id")}),
+        (
+            _("Personal info"),
+            {"fields": ("first_name", "last_name", "mobile_number", "rpps_number", "gender", "cpf", "birth_date")},
+        ),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Activity"), {"fields": ("last_login", "date_joined", "calls")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    inlines = [MembershipInline, ProviderAccountInline]
+
+    @admin.display(description=_("Outbound calls"))
+    def calls(self, obj):
+        return changelist_link(OutboundCall, _("Calls made for this user"), user__id__exact=obj.pk) if obj.pk else "—"
+
+
+@admin.register(Pharmacy)
+class PharmacyAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "postcode", "phone_number", "member_count", "created_at")
+    search_fields = ("name", "city", "postcode", "public_id", "provider_accounts__remote_id")
+    list_filter = ("city", "provider_accounts__provider", "provider_accounts__status")
+    readonly_fields = ("public_id", "created_at", "updated_at", "links")
+    inlines = [MembershipInline, ProviderAccountInline]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(_members=Count("memberships", distinct=True))
+
+    @admin.display(description=_("members"), ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+    @admin.display(description=_("Related"))
+    def links(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            "{} · {} · {}",
+            changelist_link(OutboundCall, _("Outbound calls"), pharmacy__id__exact=obj.pk),
+            changelist_link(Job, _("Jobs"), pharmacy__id__exact=obj.pk),
+            changelist_link(ProviderAccount, _("Provider accounts"), pharmacy__id__exact=obj.pk),
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "pharmacy", "function", "created_at")
+    list_filter = ("function",)
+    search_fields = ("user__email", "pharmacy__name")
+    autocomplete_fields = ["user", "pharmacy"]
+    list_select_related = ("user", "pharmacy")
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    list_display = ("provider", "owner", "remote_id", "login", "status", "verified_at", "updated_at")
+    list_filter = ("provider", "status")
+    search_fields = ("remote_id", "login", "user__email", "pharmacy__name")
+    autocomplete_fields = ["user", "pharmacy"]
+    readonly_fields = ("has_secrets", "created_at", "updated_at", "calls")
+    exclude = ("secrets",)
+    list_select_related = ("user", "pharmacy")
+
+    @admin.display(description=_("owner"))
+    def owner(self, obj):
+        return change_link(obj.user or obj.pharmacy)
+
+    @admin.display(description=_("secrets stored"), boolean=True)
+    def has_secrets(self, obj):
+        return bool(obj.secrets)
+
+    @admin.display(description=_("Outbound calls"))
+    def calls(self, obj):
+        if obj.pharmacy_id:
+            return changelist_link(OutboundCall, _("Calls"), provider__exact=obj.provider, pharmacy__id__exact=obj.pharmacy_id)
+        if obj.user_id:
+            return changelist_link(OutboundCall, _("Calls"), provider__exact=obj.provider, user__id__exact=obj.user_id)
+        return "—"
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "status", "pharmacy_link", "user", "attempts", "updated_at")
+    list_filter = ("status", "kind")
+    search_fields = ("public_id", "pharmacy__name", "user__email", "error", "task_id")
+    readonly_fields = ("public_id", "created_at", "updated_at", "finished_at", "calls")
+    list_select_related = ("pharmacy", "user")
+    autocomplete_fields = ["pharmacy", "user", "requested_by"]
+
+    @admin.display(description=_("pharmacy"))
+    def pharmacy_link(self, obj):
+        return change_link(obj.pharmacy)
+
+    @admin.display(description=_("Outbound calls"))
+    def calls(self, obj):
+        return changelist_link(OutboundCall, _("Calls of this job"), job__id__exact=obj.pk) if obj.pk else "—"
+
+
+@admin.register(OutboundCall)
+class OutboundCallAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "provider",
+        "operation",
+        "method",
+        "status_code",
+        "outcome",
+        "duration_ms",
+        "attempt",
+        "pharmacy_link",
+        "job_link",
+    )
+    list_filter = ("provider", "outcome", "operation", "method", "created_at")
+    search_fields = ("correlation_id", "task_id", "path", "pharmacy__name", "user__email", "error")
+    date_hierarchy = "created_at"
+    list_select_related = ("pharmacy", "job", "user")
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("pharmacy"))
+    def pharmacy_link(self, obj):
+        return change_link(obj.pharmacy)
+
+    @admin.display(description=_("job"))
+    def job_link(self, obj):
+        return change_link(obj.job, f"#{obj.job_id}") if obj.job_id else "—"

@@ -1,0 +1,55 @@
+"""Load demo staff and a demo pharmacy (development only) and print the logins."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from onboarding import services
+from onboarding.models import Function, Pharmacy, User
+
+DEMO_PASSWORD = "demo-pharmacy-2024"  # development data only; refused when DEBUG is off
+DEMO_PEOPLE = [
+    ("admin@demo.example", "Ada", "Admin", None),
+    ("titulaire@demo.example", "Camille", "Martin", Function.TITULAIRE),
+    ("adjoint@demo.example", "Lucas", "Bernard", Function.ADJOINT),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo staff and a demo pharmacy, then print the demo logins (development only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo data is for development only (DJANGO_DEBUG is false).")
+        with transaction.atomic():
+            pharmacy = Pharmacy.objects.filter(name="Pharmacie de la Gare (demo)").first()
+            for email, first, last, function in DEMO_PEOPLE:
+                user = User.objects.filter(email=email).first()
+                if user is None:
+                    if function is None:
+                        user = User.objects.create_superuser(
+                            email=email, password=DEMO_PASSWORD, first_name=first, last_name=last
+                        )
+                    else:
+                        user = services.register_staff(
+                            email=email,
+                            password=DEMO_PASSWORD,
+                            first_name=first,
+                            last_name=last,
+                            mobile_number="+33612345678",
+                            gender="f" if first == "Camille" else "m",
+                        )
+                if function == Function.TITULAIRE and pharmacy is None:
+                    pharmacy = services.create_pharmacy(
+                        titulaire=user,
+                        name="Pharmacie de la Gare (demo)",
+                        phone_number="+33145678900",
+                        street="1 place de la Gare",
+                        city="Lyon",
+                        postcode="69002",
+                    )
+                elif function is not None:
+                    services.add_member(pharmacy=pharmacy, user=user, function=function)
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
+        for email, _first, _last, function in DEMO_PEOPLE:
+            self.stdout.write(f"  {email:<28} {function or 'admin (Django admin at /admin/)'}")

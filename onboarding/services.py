@@ -1,0 +1,91 @@
+"""Services that change pharmacies, staff and memberships: the only place that does."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Function, Membership, Pharmacy, User
+
+USER_PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender", "cpf", "birth_date")
+PHARMACY_FIELDS = ("name", "phone_number", "street", "city", "postcode")
+
+
+def register_staff(*, email: str, password: str | None, **profile) -> User:
+    """Create a staff user from cleaned sign-up data (password None = must set one by email)."""
+    unknown = set(profile) - set(USER_PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown profile fields: {sorted(unknown)}")
+    return User.objects.create_user(email=email, password=password, **profile)
+
+
+def update_profile(user: User, **profile) -> User:
+    """Save changes to a user's own profile fields."""
+    for name, value in profile.items():
+        if name not in USER_PROFILE_FIELDS:
+            raise TypeError(f"Not a profile field: {name}")
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=list(profile))
+    return user
+
+
+@transaction.atomic
+def create_pharmacy(*, titulaire: User, **fields) -> Pharmacy:
+    """Create a pharmacy with its first member, who is its titulaire."""
+    pharmacy = Pharmacy(**{k: v for k, v in fields.items() if k in PHARMACY_FIELDS})
+    pharmacy.full_clean()
+    pharmacy.save()
+    Membership.objects.create(user=titulaire, pharmacy=pharmacy, function=Function.TITULAIRE)
+    return pharmacy
+
+
+def add_member(*, pharmacy: Pharmacy, user: User, function: str) -> Membership:
+    """Add a user to a pharmacy with the given function."""
+    if function not in Function.values:
+        raise ValidationError({"function": _("Choose titulaire, adjoint or stagiaire.")})
+    membership, created = Membership.objects.get_or_create(pharmacy=pharmacy, user=user, defaults={"function": function})
+    if not created and membership.function != function:
+        change_function(membership, function)
+    return membership
+
+
+@transaction.atomic
+def change_function(membership: Membership, function: str) -> Membership:
+    """Change a member's function; a pharmacy never loses its last titulaire."""
+    if function not in Function.values:
+        raise ValidationError({"function": _("Choose titulaire, adjoint or stagiaire.")})
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.function == Function.TITULAIRE and function != Function.TITULAIRE:
+        _ensure_other_titulaire(locked)
+    locked.function = function
+    locked.save(update_fields=["function"])
+    return locked
+
+
+@transaction.atomic
+def remove_member(membership: Membership) -> None:
+    """Remove a member from a pharmacy; a pharmacy never loses its last titulaire."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.function == Function.TITULAIRE:
+        _ensure_other_titulaire(locked)
+    locked.delete()
+
+
+def _ensure_other_titulaire(membership: Membership) -> None:
+    others = (
+        Membership.objects.select_for_update()
+        .filter(pharmacy_id=membership.pharmacy_id, function=Function.TITULAIRE)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ValidationError(_("A pharmacy always keeps a titulaire: appoint another one first."))
+
+
+def require_member(user: User, pharmacy: Pharmacy, functions=None) -> Membership:
+    """The user's membership of the pharmacy, or PermissionDenied (optionally for given functions only)."""
+    membership = Membership.objects.filter(user=user, pharmacy=pharmacy).first()
+    if membership is None or (functions and membership.function not in functions):
+        raise PermissionDenied
+    return membership

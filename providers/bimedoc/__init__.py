@@ -1,0 +1,1 @@
+"""Bimedoc: the partner API client, onboarding services and their tasks."""

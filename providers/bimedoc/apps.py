@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BimedocConfig(AppConfig):
+    name = "providers.bimedoc"
+    label = "bimedoc"

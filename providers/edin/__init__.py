@@ -1,0 +1,1 @@
+"""EDIN: the document exchange login client and the pharmacy connection."""

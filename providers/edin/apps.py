@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EdinConfig(AppConfig):
+    name = "providers.edin"
+    label = "edin"

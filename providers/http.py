@@ -1,0 +1,280 @@
+"""The one path every outbound call takes: a shared session factory, timing, redaction and recording.
+
+Clients build an ``HttpTransport`` and call ``send()``; the transport times the
+call, redacts secrets from the excerpts and hands a ``CallRecord`` to the
+recorder it was given (the portal's writes the audit trail). Clients never
+write audit code of their own, and hold no Django models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import requests
+from requests.adapters import HTTPAdapter
+
+EXCERPT_LIMIT = 2000
+REDACTED = "[redacted]"
+
+# Keys whose values never leave the transport in clear, in bodies and headers.
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "senha",
+        "token",
+        "sso_token",
+        "access_token",
+        "refresh_token",
+        "api_key",
+        "apikey",
+        "secret",
+        "client_secret",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "sid",
+        "jwt",
+    }
+)
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+class ProviderError(Exception):
+    """A provider call failed; ``message`` is safe to show and to store (no secrets)."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, provider: str = "", status_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused our credentials."""
+
+
+class InvalidRequest(ProviderError):
+    """The provider refused the request's content; ``field_errors`` maps field names to messages."""
+
+    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.field_errors = field_errors or {}
+
+
+class Conflict(InvalidRequest):
+    """The thing to create already exists at the provider."""
+
+
+class RetryableError(ProviderError):
+    """A transient failure (timeout, connection error, 5xx, 429): trying again later may succeed."""
+
+    retryable = True
+
+
+class OutcomeUnknown(RetryableError):
+    """The request was sent but no answer came back: the provider may or may not have acted on it."""
+
+
+class InvalidResponse(RetryableError):
+    """The provider answered with a body we could not read."""
+
+
+class ProviderUnavailable(RetryableError):
+    """Calls to this provider are paused (circuit open) after repeated failures."""
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What the recorder receives about one call; excerpts are already redacted."""
+
+    provider: str
+    operation: str
+    method: str
+    path: str
+    status_code: int | None
+    duration_ms: float
+    outcome: str
+    request_excerpt: str = ""
+    response_excerpt: str = ""
+    error: str = ""
+
+
+Recorder = Callable[[CallRecord], None]
+
+
+def null_recorder(record: CallRecord) -> None:
+    """A recorder that keeps nothing (for tools that run outside the portal)."""
+
+
+def build_session(pool_size: int = 20) -> requests.Session:
+    """The shared factory for provider HTTP sessions (connection pooling, no hidden retries)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "pharmacy-portal/1.0"
+    return session
+
+
+def redact(value, secrets: Iterable[str] = ()):
+    """Return a copy of a JSON-like value with secret keys and known secret strings masked."""
+    secret_values = [s for s in secrets if s]
+    if isinstance(value, dict):
+        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v, secret_values)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secret_values) for v in value]
+    if isinstance(value, str):
+        for secret in secret_values:
+            value = value.replace(secret, REDACTED)
+        return _JWT_RE.sub(REDACTED, value)
+    return value
+
+
+def excerpt(value, secrets: Iterable[str] = ()) -> str:
+    """A short, redacted text form of a body for the audit trail."""
+    if value is None or value == b"" or value == "":
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return redact(value, secrets)[:EXCERPT_LIMIT]
+    return json.dumps(redact(value, secrets), ensure_ascii=False, default=str)[:EXCERPT_LIMIT]
+
+
+@dataclass
+class HttpTransport:
+    """Sends a client's requests, timing, redacting and recording every one of them."""
+
+    provider: str
+    base_url: str
+    recorder: Recorder = null_recorder
+    timeout: tuple[float, float] = (3.05, 15.0)
+    session: requests.Session = field(default_factory=build_session)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+
+    def send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        secrets: Iterable[str] = (),
+        **kwargs,
+    ) -> requests.Response:
+        """Send one request; raise RetryableError subclasses for timeouts and connection errors.
+
+        ``secrets`` are strings (API keys, tokens, passwords) to mask wherever they
+        appear in what is recorded, on top of the keys in SECRET_KEYS.
+        """
+        secrets = [s for s in secrets if s]
+        kwargs.setdefault("timeout", self.timeout)
+        request_body = kwargs.get("json")
+        if request_body is None:
+            request_body = kwargs.get("data")
+        if kwargs.get("files"):
+            request_body = {**(request_body or {}), **{k: "[file]" for k in kwargs["files"]}}
+        started = time.perf_counter()
+        response = None
+        error = ""
+        try:
+            response = self.session.request(method, self.url(path), **kwargs)
+        except requests.ConnectTimeout:
+            outcome, error, exc = "connection_error", "Connection timed out", RetryableError
+        except requests.ReadTimeout:
+            outcome, error, exc = "timeout", "No answer in time (the request may have been acted on)", OutcomeUnknown
+        except requests.ConnectionError as err:
+            # A reset after sending leaves the outcome unknown, just like a read timeout.
+            sent = not isinstance(err.__context__, ConnectionRefusedError) and "refused" not in str(err).lower()
+            outcome, error = "connection_error", "Connection failed"
+            exc = OutcomeUnknown if sent else RetryableError
+        except requests.RequestException as err:
+            outcome, error, exc = "connection_error", type(err).__name__, RetryableError
+        duration_ms = (time.perf_counter() - started) * 1000
+        if response is None:
+            self._record(operation, method, path, None, duration_ms, outcome, request_body, None, error, secrets)
+            raise exc(f"{self.provider}: {error}", provider=self.provider)
+        outcome = _outcome_for(response.status_code)
+        self._record(
+            operation, method, path, response.status_code, duration_ms, outcome, request_body, response.content, "", secrets
+        )
+        return response
+
+    def record_invalid_response(self, operation: str, method: str, path: str, response, reason: str, secrets=()):
+        """Record that a response could not be read, and return the error to raise."""
+        self._record(
+            operation, method, path, response.status_code, 0.0, "invalid_response", None, response.content, reason, secrets
+        )
+        return InvalidResponse(f"{self.provider}: {reason}", provider=self.provider, status_code=response.status_code)
+
+    def _record(self, operation, method, path, status_code, duration_ms, outcome, request_body, response_body, error, secrets):
+        self.recorder(
+            CallRecord(
+                provider=self.provider,
+                operation=operation,
+                method=method.upper(),
+                path=redact(path, secrets),
+                status_code=status_code,
+                duration_ms=round(duration_ms, 2),
+                outcome=outcome,
+                request_excerpt=excerpt(request_body, secrets),
+                response_excerpt=excerpt(response_body, secrets),
+                error=redact(error, secrets),
+            )
+        )
+
+
+def _outcome_for(status_code: int) -> str:
+    if status_code < 400:
+        return "success"
+    if status_code < 500:
+        return "client_error"
+    return "server_error"
+
+
+def json_body(response: requests.Response):
+    """The response's JSON, or None when the body is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def field_errors_from(body) -> dict[str, list[str]]:
+    """Read ``{"field": ["message", ...]}`` style error bodies (the usual REST shape) into a dict."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if isinstance(value, list):
+                errors[str(key)] = [str(v) for v in value]
+            elif isinstance(value, str):
+                errors[str(key)] = [value]
+    return errors
+
+
+def raise_for_status(transport: HttpTransport, response: requests.Response) -> None:
+    """Map an HTTP error status onto the error hierarchy; do nothing on success."""
+    status = response.status_code
+    if status < 400:
+        return
+    body = json_body(response)
+    errors = field_errors_from(body)
+    detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())[:500]
+    kwargs = {"provider": transport.provider, "status_code": status}
+    if status in (401, 403):
+        raise AuthenticationError(f"{transport.provider} refused the credentials ({status}).", **kwargs)
+    if status == 409:
+        raise Conflict(detail or f"{transport.provider}: already exists.", field_errors=errors, **kwargs)
+    if status in (408, 425, 429) or status >= 500:
+        raise RetryableError(f"{transport.provider} is unavailable ({status}).", **kwargs)
+    raise InvalidRequest(detail or f"{transport.provider} refused the request ({status}).", field_errors=errors, **kwargs)

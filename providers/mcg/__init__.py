@@ -1,0 +1,1 @@
+"""MCG service-provider API: tokens, introspection, /Services and the staff inbox."""

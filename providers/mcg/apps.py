@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class McgConfig(AppConfig):
+    name = "providers.mcg"
+    label = "mcg"

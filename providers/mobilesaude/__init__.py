@@ -1,0 +1,1 @@
+"""Mobile Saúde: the authorization and identification endpoints its app platform calls."""

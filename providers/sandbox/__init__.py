@@ -1,0 +1,1 @@
+"""A simulator of the outside systems (Bimedoc, EDIN, the delivery gateway) for development and tests."""

@@ -1,0 +1,1 @@
+"""Simulated Bimedoc partner API and app SSO landing page."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SandboxBimedocConfig(AppConfig):
+    name = "providers.sandbox.bimedoc"
+    label = "sandbox_bimedoc"

@@ -1,0 +1,1 @@
+"""Simulated EDIN login and session."""

@@ -1,0 +1,105 @@
+"""Latency and fault injection shared by every simulator.
+
+A simulator's profile lives in the cache (Redis when CACHE_URL is set, so every
+process serving the sandbox sees it) and is changed over HTTP at
+``/sandbox/<simulator>/_faults`` or with ``set_profile()``. Faults:
+
+- ``error_rate``: answer 503 without acting;
+- ``timeout_before_rate``: stall for ``stall_seconds`` then answer 504, without acting;
+- ``timeout_after_rate``: act, then stall for ``stall_seconds`` before answering;
+- ``malformed_rate``: act, then answer 200 with a body that is not JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, fields
+
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+
+CACHE_KEY = "sandbox:faults:{}"
+
+
+@dataclass
+class FaultProfile:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    timeout_before_rate: float = 0.0
+    timeout_after_rate: float = 0.0
+    malformed_rate: float = 0.0
+    stall_seconds: float = 20.0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FaultProfile:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Unknown fault settings: {', '.join(sorted(unknown))}")
+        profile = cls(**{k: float(v) for k, v in data.items()})
+        for name in ("error_rate", "timeout_before_rate", "timeout_after_rate", "malformed_rate"):
+            if not 0 <= getattr(profile, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if profile.latency_ms < 0 or profile.stall_seconds < 0:
+            raise ValueError("latency_ms and stall_seconds must not be negative")
+        return profile
+
+
+def get_profile(simulator: str) -> FaultProfile:
+    data = cache.get(CACHE_KEY.format(simulator))
+    return FaultProfile(**data) if data else FaultProfile()
+
+
+def set_profile(simulator: str, profile: FaultProfile | None) -> None:
+    if profile is None:
+        cache.delete(CACHE_KEY.format(simulator))
+    else:
+        cache.set(CACHE_KEY.format(simulator), asdict(profile), timeout=None)
+
+
+def with_faults(simulator: str):
+    """Decorate a simulator view: add latency and faults from the simulator's profile."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            profile = get_profile(simulator)
+            if profile.latency_ms:
+                time.sleep(profile.latency_ms / 1000)
+            roll = random.random()
+            threshold = profile.error_rate
+            if roll < threshold:
+                return JsonResponse({"detail": "Service temporarily unavailable (sandbox fault)."}, status=503)
+            threshold += profile.timeout_before_rate
+            if roll < threshold:
+                time.sleep(profile.stall_seconds)
+                return JsonResponse({"detail": "Gateway timeout (sandbox fault)."}, status=504)
+            response = view(request, *args, **kwargs)
+            threshold += profile.timeout_after_rate
+            if roll < threshold:
+                time.sleep(profile.stall_seconds)
+                return response
+            threshold += profile.malformed_rate
+            if roll < threshold and response.status_code < 300:
+                return HttpResponse("<html>upstream error", status=200, content_type="application/json")
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def profile_response(simulator: str, request_body: bytes | None):
+    """GET shows the profile; PUT/POST replaces it; DELETE resets it."""
+    if request_body is not None:
+        try:
+            data = json.loads(request_body or b"{}")
+            if not isinstance(data, dict):
+                raise ValueError("Send a JSON object.")
+            set_profile(simulator, FaultProfile.from_dict(data))
+        except (ValueError, TypeError) as exc:
+            return JsonResponse({"detail": str(exc)}, status=400)
+    return JsonResponse(asdict(get_profile(simulator)))

@@ -1,0 +1,1 @@
+"""Simulated SMS/push delivery gateway."""

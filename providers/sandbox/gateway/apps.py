@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SandboxGatewayConfig(AppConfig):
+    name = "providers.sandbox.gateway"
+    label = "sandbox_gateway"

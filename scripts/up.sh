@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A production-like stack on this machine: gunicorn, a Celery worker and beat, on local PostgreSQL and Redis.
+# Secrets are generated once into var/up.env; providers point at the sandbox served by the same gunicorn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/services.sh >/dev/null
+mkdir -p var
+if [ ! -f var/up.env ]; then
+  .venv/bin/python - <<'PY' > var/up.env
+import secrets
+from cryptography.fernet import Fernet
+print(f"SECRET_KEY={secrets.token_urlsafe(64)}")
+print(f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}")
+PY
+  chmod 600 var/up.env
+fi
+set -a; . var/up.env; set +a
+PORT="${PORT:-8000}"
+export DJANGO_DEBUG=false SECURE_SSL_REDIRECT=false ALLOWED_HOSTS="127.0.0.1,localhost"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal}"
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"
+export CACHE_URL="${CACHE_URL:-rediscache://127.0.0.1:6379/1}"
+export SANDBOX_ENABLED=true SANDBOX_URL="http://127.0.0.1:${PORT}/sandbox"
+export BIMEDOC_BASE_URL="${BIMEDOC_BASE_URL:-$SANDBOX_URL/bimedoc}" BIMEDOC_APP_URL="${BIMEDOC_APP_URL:-$SANDBOX_URL/bimedoc-app}"
+export EDIN_BASE_URL="${EDIN_BASE_URL:-$SANDBOX_URL/edin}"
+export BIMEDOC_PARTNER_ID="${BIMEDOC_PARTNER_ID:-00000000-0000-4000-8000-000000000000}" BIMEDOC_API_KEY="${BIMEDOC_API_KEY:-sandbox-api-key}"
+createdb -h 127.0.0.1 -U postgres portal 2>/dev/null || true
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py collectstatic --noinput >/dev/null
+.venv/bin/python manage.py check --deploy --fail-level WARNING
+.venv/bin/gunicorn portal.wsgi -b "127.0.0.1:${PORT}" -w "${WEB_CONCURRENCY:-2}" --threads 4 \
+  --pid var/gunicorn.pid --access-logfile var/gunicorn-access.log --error-logfile var/gunicorn.log --daemon
+.venv/bin/celery -A portal worker -Q default,outbound,delivery -c "${WORKER_CONCURRENCY:-4}" -l INFO \
+  --pidfile var/worker.pid --logfile var/worker.log --detach
+.venv/bin/celery -A portal beat -l INFO --schedule var/celerybeat-schedule \
+  --pidfile var/beat.pid --logfile var/beat.log --detach
+echo "Serving http://127.0.0.1:${PORT} (gunicorn, Celery worker and beat). Logs in var/; stop with 'make down'."

@@ -1,0 +1,161 @@
+"""Fixtures shared by the whole suite: a real Celery worker on Redis, headless Chromium, clean caches."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttles, circuit breakers and sandbox fault profiles live in the cache: start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, live_server):
+    """Environment for processes that must see the test database and the sandbox on the live server."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        pytest.skip("a real worker needs PostgreSQL (set DATABASE_URL)")
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("a real worker needs a broker (set CELERY_BROKER_URL)")
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        SANDBOX_URL=f"{live_server.url}/sandbox",
+        BIMEDOC_BASE_URL=f"{live_server.url}/sandbox/bimedoc",
+        BIMEDOC_APP_URL=f"{live_server.url}/sandbox/bimedoc-app",
+        EDIN_BASE_URL=f"{live_server.url}/sandbox/edin",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_worker(env, *, name="w1", concurrency=2, log_name="celery-worker.log"):
+    """Start a Celery worker process on every queue; return it once it answers a ping."""
+    from portal.celery import app
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / log_name, "ab")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "-l",
+            "INFO",
+            "-n",
+            f"{name}@%h",
+            "-c",
+            str(concurrency),
+            "-Q",
+            settings.CELERY_WORKER_QUEUES,
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Celery worker exited early; see {ARTIFACTS / log_name}")
+        replies = app.control.ping(timeout=1.0) or []
+        if any(name in next(iter(r)) for r in replies):
+            return proc
+    proc.kill()
+    raise RuntimeError("Celery worker did not answer a ping within 60 s")
+
+
+def stop_worker(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(worker_env):
+    """A real Celery worker on Redis for the whole session, consuming every queue."""
+    proc = start_worker(worker_env)
+    yield proc
+    stop_worker(proc)
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process, transactional_db, settings):
+    """Send tasks to the real worker (not in-process) for this test; needs committed data."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Drop anything a previous test left queued.
+    app.control.purge()
+    yield celery_worker_process
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"Chromium not found at {executable}: install Debian's chromium package (make test does).")
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db):
+    """A fresh browser page (own cookies) against the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
