@@ -13,7 +13,8 @@ PORT   ?= 8000
 
 # The suite's services (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
-TEST_REDIS        ?= redis://127.0.0.1:6379
+TEST_BROKER_URL   ?= redis://127.0.0.1:6379/0
+TEST_CACHE_URL    ?= rediscache://127.0.0.1:6379/1
 
 .PHONY: run test up down lint messages bench install install-dev system-deps clean
 
@@ -42,8 +43,8 @@ run: install
 
 test: install-dev system-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) \
-	CELERY_BROKER_URL=$(TEST_REDIS)/0 CELERY_TASK_ALWAYS_EAGER=true \
-	CACHE_URL=$(subst redis://,rediscache://,$(TEST_REDIS))/1 \
+	CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_TASK_ALWAYS_EAGER=true \
+	CACHE_URL=$(TEST_CACHE_URL) \
 	DJANGO_DEBUG=true SANDBOX_ENABLED=true \
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -251,6 +251,22 @@ EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG 
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))
 
+# --- Access tokens (JWT) issued by the portal --------------------------------------
+
+# PEM-encoded P-256 private keys, separated by blank lines or given as files
+# (ACCESS_TOKEN_SIGNING_KEY_FILES, comma-separated): the first signs, all verify.
+# In development a key derived from SECRET_KEY is used when none is set.
+ACCESS_TOKEN_SIGNING_KEYS = [
+    k.strip() + "\n-----END PRIVATE KEY-----\n"
+    for k in env.str("ACCESS_TOKEN_SIGNING_KEYS", default="").replace("\\n", "\n").split("-----END PRIVATE KEY-----")
+    if k.strip()
+] + [Path(p).read_text() for p in env.list("ACCESS_TOKEN_SIGNING_KEY_FILES", default=[])]
+if not ACCESS_TOKEN_SIGNING_KEYS and not DEBUG:
+    raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
+ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default="urn:pharmacy-portal")
+ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=3600)
+ACCESS_TOKEN_LEEWAY = env.int("ACCESS_TOKEN_LEEWAY", default=5)
+
 # --- Logging ---------------------------------------------------------------------
 
 LOGGING = {

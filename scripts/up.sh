@@ -9,8 +9,15 @@ if [ ! -f var/up.env ]; then
   .venv/bin/python - <<'PY' > var/up.env
 import secrets
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+open("var/jwt-signing-key.pem", "w").write(pem)
 print(f"SECRET_KEY={secrets.token_urlsafe(64)}")
 print(f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}")
+print("ACCESS_TOKEN_SIGNING_KEY_FILES=var/jwt-signing-key.pem")
 PY
   chmod 600 var/up.env
 fi
