@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "providers.edin",
     "providers.mobilesaude",
     "providers.mcg",
+    "providers.sandbox",
     "providers.sandbox.bimedoc",
     "providers.sandbox.edin",
     "providers.sandbox.gateway",
@@ -264,6 +265,8 @@ ACCESS_TOKEN_SIGNING_KEYS = [
 if not ACCESS_TOKEN_SIGNING_KEYS and not DEBUG:
     raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
 ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default="urn:pharmacy-portal")
+# The audience of tokens presented to the portal's own APIs.
+ACCESS_TOKEN_AUDIENCE = env.str("ACCESS_TOKEN_AUDIENCE", default="urn:pharmacy-portal:api")
 ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=3600)
 ACCESS_TOKEN_LEEWAY = env.int("ACCESS_TOKEN_LEEWAY", default=5)
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    name = "providers.sandbox"
+    label = "sandbox"
+    verbose_name = "Sandbox"
