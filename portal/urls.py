@@ -2,8 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path
+
+from onboarding.emails import QueuedPasswordResetForm
 
 
 def healthz(request):
@@ -13,6 +16,13 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=QueuedPasswordResetForm, email_template_name="registration/password_reset_email.txt"
+        ),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("providers.bimedoc.urls")),

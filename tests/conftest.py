@@ -25,7 +25,13 @@ def _clear_cache():
 
 
 @pytest.fixture(scope="session")
-def worker_env(django_db_setup, live_server):
+def worker_mail_dir(tmp_path_factory):
+    """Where the real worker's email backend writes the messages it sends (one file per connection)."""
+    return tmp_path_factory.mktemp("worker-mail")
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, live_server, worker_mail_dir):
     """Environment for processes that must see the test database and the sandbox on the live server."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -41,6 +47,7 @@ def worker_env(django_db_setup, live_server):
         BIMEDOC_BASE_URL=f"{live_server.url}/sandbox/bimedoc",
         BIMEDOC_APP_URL=f"{live_server.url}/sandbox/bimedoc-app",
         EDIN_BASE_URL=f"{live_server.url}/sandbox/edin",
+        EMAIL_URL=f"filemail:///{worker_mail_dir}",
         PYTHONUNBUFFERED="1",
     )
     return env

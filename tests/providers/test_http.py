@@ -1,0 +1,118 @@
+"""The shared outbound path: timing, redaction, error mapping and the audit record."""
+
+import pytest
+import requests
+import responses
+
+from onboarding import services
+from onboarding.audit import audit_context, record_call
+from onboarding.models import OutboundCall
+from providers.http import (
+    AuthenticationError,
+    Conflict,
+    HttpTransport,
+    InvalidRequest,
+    OutcomeUnknown,
+    RetryableError,
+    excerpt,
+    raise_for_status,
+)
+
+BASE = "https://provider.test"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjoxfQ.c2lnbmF0dXJl"
+
+
+@pytest.fixture
+def transport():
+    return HttpTransport(provider="bimedoc", base_url=BASE, recorder=record_call)
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_call_is_recorded_with_secrets_redacted_and_context_attached(transport):
+    user = services.register_staff(email="a@example.com", password=None)
+    responses.post(f"{BASE}/auth/user/", json={"id": "u-1", "token": JWT}, status=201)
+    with audit_context(user=user, task_id="task-9", correlation_id="corr-1"):
+        response = transport.send(
+            "create_user",
+            "POST",
+            "/auth/user/",
+            json={"email": "a@example.com", "password": "12345"},
+            headers={"Authorization": "Partner pid:the-api-key"},
+            secrets=["the-api-key"],
+        )
+    assert response.status_code == 201
+    call = OutboundCall.objects.get()
+    assert (call.provider, call.operation, call.method, call.path, call.status_code, call.outcome) == (
+        "bimedoc",
+        "create_user",
+        "POST",
+        "/auth/user/",
+        201,
+        "success",
+    )
+    assert call.user == user and call.task_id == "task-9" and call.correlation_id == "corr-1"
+    assert call.duration_ms >= 0
+    everything = " ".join([call.request_excerpt, call.response_excerpt, call.error])
+    assert "12345" not in everything and JWT not in everything and "the-api-key" not in everything
+    assert "a@example.com" in call.request_excerpt  # what is not secret stays readable
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_read_timeout_is_outcome_unknown_and_recorded(transport):
+    responses.post(f"{BASE}/x", body=requests.ReadTimeout())
+    with pytest.raises(OutcomeUnknown):
+        transport.send("op", "POST", "/x")
+    assert OutboundCall.objects.get().outcome == "timeout"
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_refused_connection_is_retryable_but_not_unknown(transport):
+    responses.post(f"{BASE}/x", body=requests.ConnectionError("Connection refused"))
+    with pytest.raises(RetryableError) as err:
+        transport.send("op", "POST", "/x")
+    assert not isinstance(err.value, OutcomeUnknown)
+    assert OutboundCall.objects.get().outcome == "connection_error"
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "status,body,error",
+    [
+        (401, {"detail": "bad"}, AuthenticationError),
+        (400, {"email": ["Invalid."]}, InvalidRequest),
+        (409, {"email": ["exists"]}, Conflict),
+        (503, None, RetryableError),
+        (429, None, RetryableError),
+    ],
+)
+def test_status_codes_map_onto_the_error_hierarchy(status, body, error):
+    transport = HttpTransport(provider="p", base_url=BASE)
+    responses.post(f"{BASE}/x", json=body, status=status)
+    response = transport.send("op", "POST", "/x")
+    with pytest.raises(error) as err:
+        raise_for_status(transport, response)
+    if status == 400:
+        assert err.value.field_errors == {"email": ["Invalid."]}
+
+
+def test_excerpt_redacts_nested_secret_keys_and_bare_jwts():
+    text = excerpt({"user": {"password": "p", "name": "n"}, "note": f"JWT {JWT}"})
+    assert '"password": "[redacted]"' in text and JWT not in text and '"name": "n"' in text
+
+
+@pytest.mark.django_db
+def test_audit_rows_are_append_only(transport):
+    from django.core.exceptions import ValidationError
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/y", json={})
+        transport.send("op", "GET", "/y")
+    call = OutboundCall.objects.get()
+    call.status_code = 500
+    with pytest.raises(ValidationError):
+        call.save()
+    with pytest.raises(ValidationError):
+        call.delete()

@@ -1,0 +1,98 @@
+"""The settings contract: embedded defaults that need no service, and a production mode that is locked down."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k3y-" + "x7Qm9-Rt2vLp8ZsW4nB6yHcJ0eFgU1aDiK5oT3" * 2
+
+
+def manage(*args, env_overrides=None, input_text=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "CACHE_URL", "DJANGO_"))}
+    env.update(env_overrides or {})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=input_text,
+    )
+
+
+def production_env(tmp_path, **extra):
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key_file = tmp_path / "signing.pem"
+    key_file.write_bytes(pem)
+    env = {
+        "DJANGO_DEBUG": "false",
+        "SECRET_KEY": STRONG_KEY,
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ACCESS_TOKEN_SIGNING_KEY_FILES": str(key_file),
+        "ALLOWED_HOSTS": "portal.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "BIMEDOC_PARTNER_ID": "partner",
+        "BIMEDOC_API_KEY": "key",
+    }
+    env.update(extra)
+    return env
+
+
+def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=production_env(tmp_path))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is weak"),
+        ({"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 5}, "SECRET_KEY is weak"),
+        ({"FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS must be set"),
+        ({"ACCESS_TOKEN_SIGNING_KEY_FILES": ""}, "ACCESS_TOKEN_SIGNING_KEYS"),
+    ],
+)
+def test_production_refuses_to_start_without_strong_secrets(tmp_path, overrides, message):
+    result = manage("check", env_overrides=production_env(tmp_path, **overrides))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_points_bimedoc_at_the_configured_server(tmp_path):
+    code = "from django.conf import settings; print(settings.BIMEDOC_BASE_URL, settings.BIMEDOC_APP_URL)"
+    test_env = manage("shell", "-v", "0", "-c", code, env_overrides=production_env(tmp_path))
+    assert test_env.stdout.split() == ["https://server-test.bimedoc.com", "https://app-test.bimedoc.com"]
+    prod = manage("shell", "-v", "0", "-c", code, env_overrides=production_env(tmp_path, BIMEDOC_ENV="production"))
+    assert prod.stdout.split() == ["https://server.bimedoc.com", "https://app.bimedoc.com"]
+
+
+def test_embedded_defaults_run_on_sqlite_with_tasks_in_process(tmp_path):
+    """No service at all: SQLite, no broker; a queued email is sent by the in-process task."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    assert manage("migrate", "--noinput", env_overrides=env).returncode == 0
+    assert "Demo logins" in manage("load_demo", env_overrides=env).stdout
+    script = (
+        "from django.conf import settings; from django.test import Client;"
+        "assert settings.CELERY_TASK_ALWAYS_EAGER and not settings.CELERY_BROKER_URL;"
+        "assert settings.DATABASES['default']['ENGINE'].endswith('sqlite3');"
+        "r = Client().post('/accounts/password_reset/', {'email': 'titulaire@demo.example'});"
+        "print('STATUS', r.status_code)"
+    )
+    result = manage("shell", "-c", script, env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    assert "STATUS 302" in result.stdout
+    # The console email backend printed the reset message: the task ran in-process after the commit.
+    assert "titulaire@demo.example" in result.stdout
+    assert "/accounts/reset/" in result.stdout
