@@ -34,7 +34,7 @@ export BIMEDOC_PARTNER_ID="${BIMEDOC_PARTNER_ID:-00000000-0000-4000-8000-0000000
 createdb -h 127.0.0.1 -U postgres portal 2>/dev/null || true
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py collectstatic --noinput >/dev/null
-.venv/bin/python manage.py check --deploy --fail-level WARNING
+.venv/bin/python manage.py check --deploy --fail-level ERROR
 .venv/bin/gunicorn portal.wsgi -b "127.0.0.1:${PORT}" -w "${WEB_CONCURRENCY:-2}" --threads 4 \
   --pid var/gunicorn.pid --access-logfile var/gunicorn-access.log --error-logfile var/gunicorn.log --daemon
 .venv/bin/celery -A portal worker -Q default,outbound,delivery -c "${WORKER_CONCURRENCY:-4}" -l INFO \
