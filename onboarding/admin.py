@@ -1,12 +1,17 @@
 """Admin for pharmacies, staff, provider accounts, jobs and the (read-only) audit trail."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from providers import breaker
+
+from . import health
 from .models import Job, Membership, OutboundCall, Pharmacy, ProviderAccount, User
 
 
@@ -145,6 +150,7 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundCall)
 class OutboundCallAdmin(admin.ModelAdmin):
+    change_list_template = "admin/onboarding/outboundcall/change_list.html"
     list_display = (
         "created_at",
         "provider",
@@ -182,3 +188,53 @@ class OutboundCallAdmin(admin.ModelAdmin):
     @admin.display(description=_("job"))
     def job_link(self, obj):
         return change_link(obj.job, f"#{obj.job_id}") if obj.job_id else "—"
+
+    def get_urls(self):
+        return [
+            path("health/", self.admin_site.admin_view(self.health_view), name="onboarding_provider_health"),
+            path(
+                "health/<str:provider>/reset/",
+                self.admin_site.admin_view(self.reset_circuit_view),
+                name="onboarding_provider_circuit_reset",
+            ),
+            *super().get_urls(),
+        ]
+
+    def health_view(self, request):
+        """Success rate and latency percentiles per provider over time, from the audit trail."""
+        window = request.GET.get("window", "24h")
+        if window not in health.WINDOWS:
+            window = "24h"
+        providers = health.provider_health(window)
+        charts = [
+            {
+                "health": h,
+                "success": health.chart_points([b.success_rate for b in h.buckets], 480, 120, top=100),
+                "p50": health.chart_points([b.p50 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                "p95": health.chart_points([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                "p99": health.chart_points([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                "latency_top": _latency_top(h),
+            }
+            for h in providers
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Provider health"),
+            "charts": charts,
+            "window": window,
+            "windows": list(health.WINDOWS),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/onboarding/provider_health.html", context)
+
+    def reset_circuit_view(self, request, provider):
+        if request.method != "POST" or not request.user.has_perm("onboarding.view_outboundcall"):
+            return redirect("admin:onboarding_provider_health")
+        breaker.reset(provider)
+        self.message_user(request, _("Calls to %(provider)s resume now.") % {"provider": provider}, messages.SUCCESS)
+        return redirect("admin:onboarding_provider_health")
+
+
+def _latency_top(h):
+    values = [b.p99 for b in h.buckets if b.p99 is not None]
+    return max(values) if values else 1.0

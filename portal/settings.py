@@ -252,6 +252,16 @@ EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG 
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))
 
+# One circuit breaker per provider, shared through Redis: after this many
+# consecutive failures, calls pause for the reset timeout (seconds).
+CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)
+CIRCUIT_BREAKER_RESET_TIMEOUT = env.int("CIRCUIT_BREAKER_RESET_TIMEOUT", default=30)
+_cache_location = CACHES["default"].get("LOCATION", "")
+CIRCUIT_BREAKER_REDIS_URL = env.str(
+    "CIRCUIT_BREAKER_REDIS_URL",
+    default=_cache_location if isinstance(_cache_location, str) and _cache_location.startswith("redis") else "",
+)
+
 # --- Access tokens (JWT) issued by the portal --------------------------------------
 
 # PEM-encoded P-256 private keys, separated by blank lines or given as files

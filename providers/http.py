@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import pybreaker
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -108,6 +109,14 @@ class CallRecord:
 Recorder = Callable[[CallRecord], None]
 
 
+class _ServerFailure(Exception):
+    """A 5xx answer, raised inside the circuit breaker so that it counts as a failure."""
+
+    def __init__(self, response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
 def null_recorder(record: CallRecord) -> None:
     """A recorder that keeps nothing (for tools that run outside the portal)."""
 
@@ -159,6 +168,7 @@ class HttpTransport:
     recorder: Recorder = null_recorder
     timeout: tuple[float, float] = (3.05, 15.0)
     session: requests.Session = field(default_factory=build_session)
+    breaker: pybreaker.CircuitBreaker | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
@@ -175,9 +185,30 @@ class HttpTransport:
         """Send one request; raise RetryableError subclasses for timeouts and connection errors.
 
         ``secrets`` are strings (API keys, tokens, passwords) to mask wherever they
-        appear in what is recorded, on top of the keys in SECRET_KEYS.
+        appear in what is recorded, on top of the keys in SECRET_KEYS. With a
+        circuit breaker, 5xx answers, timeouts and connection errors count as
+        failures, and while the circuit is open nothing is sent:
+        ``ProviderUnavailable`` is raised at once.
         """
         secrets = [s for s in secrets if s]
+        if self.breaker is None:
+            return self._send(operation, method, path, secrets, kwargs)
+        try:
+            return self.breaker.call(self._send_counting_failures, operation, method, path, secrets, kwargs)
+        except _ServerFailure as failure:
+            return failure.response
+        except pybreaker.CircuitBreakerError:
+            error = "Not sent: calls are paused after repeated failures"
+            self._record(operation, method, path, None, 0.0, "circuit_open", None, None, error, secrets)
+            raise ProviderUnavailable(f"{self.provider} is unavailable; calls are paused for a while.", provider=self.provider)
+
+    def _send_counting_failures(self, operation, method, path, secrets, kwargs):
+        response = self._send(operation, method, path, secrets, kwargs)
+        if response.status_code >= 500:
+            raise _ServerFailure(response)
+        return response
+
+    def _send(self, operation: str, method: str, path: str, secrets: list[str], kwargs: dict) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         request_body = kwargs.get("json")
         if request_body is None:
