@@ -39,7 +39,7 @@ system-deps:
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev system-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) \
