@@ -43,5 +43,8 @@ def test_sign_up_log_out_log_in_and_see_the_dashboard(page):
 def test_language_switcher_translates_the_page(page):
     page.goto("/accounts/login/")
     page.get_by_label("Language").select_option("fr")
-    page.get_by_role("heading", name="Connexion").wait_for()
+    page.get_by_role("heading", name="Se connecter").wait_for()
     assert page.locator("html").get_attribute("lang") == "fr"
+    page.get_by_label("Langue").select_option("uk")
+    page.get_by_role("heading", name="Увійти").wait_for()
+    assert page.get_by_role("link", name="Створити обліковий запис").count() == 1
