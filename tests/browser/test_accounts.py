@@ -47,4 +47,4 @@ def test_language_switcher_translates_the_page(page):
     assert page.locator("html").get_attribute("lang") == "fr"
     page.get_by_label("Langue").select_option("uk")
     page.get_by_role("heading", name="Увійти").wait_for()
-    assert page.get_by_role("link", name="Створити обліковий запис").count() == 1
+    assert page.get_by_role("link", name="Створити обліковий запис").count() >= 1
