@@ -33,6 +33,14 @@ class Sandbox:
     def end_sessions(self):
         assert requests.delete(f"{self.base_url}/_sessions", timeout=5).status_code == 204
 
+    def sign_in_on_site(self, email, password):
+        """What a person does on EDIN's own site: sign in, solving the captcha."""
+        site = requests.Session()
+        assert site.get(f"{self.base_url}/", timeout=5).status_code == 200
+        data = {"csrfmiddlewaretoken": site.cookies["csrftoken"], "email": email, "password": password, "not_a_robot": "1"}
+        response = site.post(f"{self.base_url}/", data=data, headers={"Referer": self.base_url}, timeout=5)
+        assert response.status_code == 200, response.text
+
     def faults(self, **profile):
         response = requests.put(f"{self.root}/edin/_faults", json=profile, timeout=5)
         assert response.status_code == 200, response.text
