@@ -3,6 +3,7 @@ the SID, a sign-in page standing for EDIN's own site, and controls for tests."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict
 
@@ -25,6 +26,7 @@ def _error(message: str, status: int, **extra) -> JsonResponse:
 def _multipart_only(view):
     """EDIN's login steps take multipart/form-data and nothing else."""
 
+    @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.content_type != "multipart/form-data":
             return _error("Content-Type must be multipart/form-data", 415)
