@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import pytest
@@ -198,3 +199,11 @@ def test_no_password_token_or_sid_in_any_record(edin, calls, sandbox):
 def test_the_http_session_keeps_no_cookie(edin):
     edin.login(EDIN_EMAIL, EDIN_PASSWORD)
     assert len(edin.transport.session.cookies) == 0
+
+
+def test_records_show_the_form_fields_with_secrets_redacted(edin, calls):
+    edin.login(EDIN_EMAIL, EDIN_PASSWORD)
+    step1, step2 = calls
+    assert json.loads(step1.request_excerpt) == {"email": EDIN_EMAIL}
+    assert json.loads(step1.response_excerpt) == {"isCaptcha": False, "token": "[redacted]"}
+    assert json.loads(step2.request_excerpt) == {"token": "[redacted]", "password": "[redacted]"}
