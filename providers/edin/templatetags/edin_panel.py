@@ -1,6 +1,7 @@
 """The edin panel on the pharmacy page."""
 
 from django import template
+from django.conf import settings
 
 from .. import services
 from ..forms import ConnectForm
@@ -22,5 +23,7 @@ def edin_panel(context, pharmacy, membership):
         "state": state,
         "can_manage": services.can_manage(membership),
         "form": form,
+        # EDIN's own site, where a person solves the captcha (the sandbox serves a stand-in at its root).
+        "edin_site_url": f"{settings.EDIN_BASE_URL}/",
         "show_form": form.is_bound or state.code in ("not_connected", "wrong_credentials", "refused"),
     }

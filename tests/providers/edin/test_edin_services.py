@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.urls import reverse
 
 from onboarding.models import AccountStatus, OutboundCall, ProviderAccount
 from providers.edin import services
@@ -180,3 +181,17 @@ def test_secrets_are_encrypted_at_rest_and_never_recorded(connect, pharmacy):
     for call in OutboundCall.objects.all():
         text = f"{call.path} {call.request_excerpt} {call.response_excerpt} {call.error}"
         assert EDIN_PASSWORD not in text and sid not in text
+
+
+def test_admin_pages_never_show_the_secrets(connect, admin_client):
+    account = connect()
+    sid = account.secrets["sid"]
+    for page in (
+        reverse("admin:onboarding_provideraccount_change", args=[account.pk]),
+        reverse("admin:onboarding_provideraccount_changelist"),
+        reverse("admin:onboarding_outboundcall_changelist"),
+    ):
+        response = admin_client.get(page)
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert EDIN_PASSWORD not in content and sid not in content

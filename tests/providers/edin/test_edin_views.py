@@ -90,11 +90,12 @@ def test_wrong_password_is_shown_with_the_form_again(client, pharmacy, titulaire
     assert 'name="edin-password"' in page
 
 
-def test_captcha_required_offers_check_again(client, pharmacy, titulaire, post_connect, sandbox):
+def test_captcha_required_offers_check_again(client, pharmacy, titulaire, post_connect, sandbox, edin_url):
     sandbox.add_account("locked@edin.test", "right-pass", captcha=True)
     post_connect(titulaire, form("locked@edin.test", "right-pass"))
     page = client.get(pharmacy.get_absolute_url()).content.decode()
     assert "Captcha required" in page
+    assert f'href="{edin_url}/"' in page  # where the person solves the captcha
     assert url("edin-check", pharmacy) in page
 
     sandbox.sign_in_on_site("locked@edin.test", "right-pass")
