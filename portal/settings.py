@@ -247,7 +247,15 @@ BIMEDOC_APP_URL = env.str(
 BIMEDOC_PARTNER_ID = env.str("BIMEDOC_PARTNER_ID", default="00000000-0000-4000-8000-000000000000" if DEBUG else "")
 BIMEDOC_API_KEY = env.str("BIMEDOC_API_KEY", default="sandbox-api-key" if DEBUG else "")
 
+# EDIN (seeds/edin-auth.uk.txt): a pharmacy's account, logged in with email + password, kept by its SID.
 EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG else "https://doc.edin.ua").rstrip("/")
+# Seconds a SID may sit unused before the portal logs in again rather than trying it (EDIN: 10 minutes).
+EDIN_SESSION_IDLE_SECONDS = env.int("EDIN_SESSION_IDLE_SECONDS", default=600)
+# Attempts of the connection check when EDIN cannot be reached, before the pharmacy is asked to retry.
+EDIN_VERIFY_MAX_RETRIES = env.int("EDIN_VERIFY_MAX_RETRIES", default=3)
+# The simulated EDIN: idle seconds before it forgets a SID, wrong passwords in a row before it wants a captcha.
+EDIN_SANDBOX_IDLE_SECONDS = env.int("EDIN_SANDBOX_IDLE_SECONDS", default=600)
+EDIN_SANDBOX_CAPTCHA_AFTER = env.int("EDIN_SANDBOX_CAPTCHA_AFTER", default=3)
 
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))

@@ -214,7 +214,7 @@ class HttpTransport:
         if request_body is None:
             request_body = kwargs.get("data")
         if kwargs.get("files"):
-            request_body = {**(request_body or {}), **{k: "[file]" for k in kwargs["files"]}}
+            request_body = {**(request_body or {}), **{k: _part_excerpt(v) for k, v in kwargs["files"].items()}}
         started = time.perf_counter()
         response = None
         error = ""
@@ -263,6 +263,13 @@ class HttpTransport:
                 error=redact(error, secrets),
             )
         )
+
+
+def _part_excerpt(part) -> str:
+    """A multipart part as recorded: a plain form field, sent as ``(None, text)``, by its text; a file as [file]."""
+    if isinstance(part, tuple) and len(part) >= 2 and part[0] is None and isinstance(part[1], str):
+        return part[1]
+    return "[file]"
 
 
 def _outcome_for(status_code: int) -> str:

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("pharmacies/<uuid:public_id>/edin/connect", views.connect, name="edin-connect"),
+    path("pharmacies/<uuid:public_id>/edin/check", views.check_again, name="edin-check"),
+    path("pharmacies/<uuid:public_id>/edin/disconnect", views.disconnect, name="edin-disconnect"),
+    path("pharmacies/<uuid:public_id>/edin/status", views.status, name="edin-status"),
+]

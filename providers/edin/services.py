@@ -1,0 +1,250 @@
+"""What the portal does with EDIN: connect a pharmacy's account, verify it, disconnect it, open its session.
+
+The account is ``ProviderAccount(provider="edin", pharmacy=...)``: ``login`` is the EDIN email,
+``secrets`` (encrypted) holds ``password``, ``sid`` and ``sid_used_at``. ``status_detail`` holds one
+of the ``Detail`` messages, stored untranslated and translated when shown.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
+from onboarding.audit import record_call
+from onboarding.models import AccountStatus, Function, Membership, Pharmacy, Provider, ProviderAccount, User
+from onboarding.services import require_member
+from providers.http import AuthenticationError, InvalidRequest
+
+from .client import CaptchaRequired, EdinClient, EdinSession, build_edin_session
+
+MANAGERS = (Function.TITULAIRE, Function.ADJOINT)
+
+
+class Detail:
+    """The user-facing reasons kept in ``status_detail`` (message ids, translated when shown)."""
+
+    CHECKING = gettext_noop("Checking the email and password with EDIN…")
+    WRONG_CREDENTIALS = gettext_noop("EDIN refused this email and password. Check them and connect again.")
+    CAPTCHA = gettext_noop(
+        "EDIN wants a captcha after several failed sign-ins, which the portal cannot solve. "
+        "Sign in once on EDIN's own site with this account, then press “Check again”."
+    )
+    UNREACHABLE = gettext_noop("EDIN could not be reached. Press “Check again” in a few minutes.")
+    REFUSED = gettext_noop("EDIN refused the request. Check the email address and connect again.")
+
+
+class NotConnected(Exception):
+    """The pharmacy has no working EDIN connection."""
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """How the pharmacy's EDIN connection is shown: a code, a label and the reason."""
+
+    code: str
+    label: str
+    detail: str
+    css: str
+
+
+_STATES = {
+    "not_connected": (_("Not connected"), "disconnected"),
+    "checking": (_("Checking…"), "pending"),
+    "connected": (_("Connected"), "active"),
+    "wrong_credentials": (_("Wrong email or password"), "failed"),
+    "captcha_required": (_("Captcha required"), "needs_attention"),
+    "unreachable": (_("Could not check"), "needs_attention"),
+    "refused": (_("Refused by EDIN"), "failed"),
+}
+
+
+def edin_account(pharmacy: Pharmacy) -> ProviderAccount | None:
+    """The pharmacy's EDIN account, if it ever connected one."""
+    return ProviderAccount.objects.filter(provider=Provider.EDIN, pharmacy=pharmacy, user__isnull=True).first()
+
+
+def connection_state(account: ProviderAccount | None) -> ConnectionState:
+    """The state of a pharmacy's EDIN connection, as the pharmacy page shows it."""
+    if account is None or account.status == AccountStatus.DISCONNECTED:
+        code = "not_connected"
+    elif account.status == AccountStatus.PENDING:
+        code = "checking"
+    elif account.status == AccountStatus.ACTIVE:
+        code = "connected"
+    elif account.status_detail == Detail.CAPTCHA:
+        code = "captcha_required"
+    elif account.status_detail == Detail.UNREACHABLE:
+        code = "unreachable"
+    elif account.status_detail == Detail.REFUSED:
+        code = "refused"
+    else:
+        code = "wrong_credentials"
+    label, css = _STATES[code]
+    detail = gettext(account.status_detail) if account is not None and account.status_detail else ""
+    return ConnectionState(code=code, label=str(label), detail=detail, css=css)
+
+
+def can_manage(membership: Membership | None) -> bool:
+    """Whether this member may connect and disconnect the pharmacy's EDIN account."""
+    return membership is not None and membership.function in MANAGERS
+
+
+def require_manager(user: User, pharmacy: Pharmacy) -> Membership:
+    """The user's membership if titulaire or adjoint of the pharmacy, else PermissionDenied."""
+    return require_member(user, pharmacy, MANAGERS)
+
+
+@functools.cache
+def _http_session():
+    return build_edin_session()
+
+
+def edin_client() -> EdinClient:
+    """The client for the configured EDIN server, recording every call in the audit trail."""
+    return EdinClient(settings.EDIN_BASE_URL, recorder=record_call, timeout=settings.PROVIDER_TIMEOUT, session=_http_session())
+
+
+@transaction.atomic
+def connect(*, pharmacy: Pharmacy, email: str, password: str, requested_by: User) -> ProviderAccount:
+    """Keep the pharmacy's EDIN email and password and have a task check them by a real login."""
+    from .tasks import verify_connection
+
+    require_manager(requested_by, pharmacy)
+    account, _created = ProviderAccount.objects.select_for_update().get_or_create(
+        provider=Provider.EDIN, pharmacy=pharmacy, user=None
+    )
+    account.login = email.strip().lower()
+    account.secrets = {"password": password}
+    account.status = AccountStatus.PENDING
+    account.status_detail = Detail.CHECKING
+    account.verified_at = None
+    account.save()
+    verify_connection.delay_on_commit(account.pk, requested_by.pk)
+    return account
+
+
+@transaction.atomic
+def check_again(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount:
+    """Check the stored credentials again (e.g. once the captcha was solved on EDIN's site)."""
+    from .tasks import verify_connection
+
+    require_manager(requested_by, pharmacy)
+    account = ProviderAccount.objects.select_for_update().filter(pk=getattr(edin_account(pharmacy), "pk", None)).first()
+    if account is None or account.status == AccountStatus.DISCONNECTED or not account.secrets.get("password"):
+        raise NotConnected(gettext("Connect an EDIN account first."))
+    account.status = AccountStatus.PENDING
+    account.status_detail = Detail.CHECKING
+    account.save(update_fields=["status", "status_detail", "updated_at"])
+    verify_connection.delay_on_commit(account.pk, requested_by.pk)
+    return account
+
+
+@transaction.atomic
+def disconnect(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount | None:
+    """Forget the pharmacy's EDIN password and session; the email stays to ease reconnecting."""
+    require_manager(requested_by, pharmacy)
+    account = ProviderAccount.objects.select_for_update().filter(pk=getattr(edin_account(pharmacy), "pk", None)).first()
+    if account is None:
+        return None
+    account.secrets = {}
+    account.status = AccountStatus.DISCONNECTED
+    account.status_detail = ""
+    account.verified_at = None
+    account.save()
+    return account
+
+
+def verify(account_id: int) -> ProviderAccount | None:
+    """Log in to EDIN with the account's stored credentials and record the outcome.
+
+    RetryableError (EDIN unreachable, 5xx, unreadable answer) propagates for the caller to retry.
+    """
+    account = ProviderAccount.objects.filter(pk=account_id, provider=Provider.EDIN).first()
+    if account is None or account.status == AccountStatus.DISCONNECTED or not account.secrets.get("password"):
+        return account
+    login, password = account.login, account.secrets["password"]
+    try:
+        sid = edin_client().login(login, password)
+    except CaptchaRequired:
+        return _save_outcome(account_id, login, password, AccountStatus.NEEDS_ATTENTION, Detail.CAPTCHA)
+    except AuthenticationError:
+        return _save_outcome(account_id, login, password, AccountStatus.FAILED, Detail.WRONG_CREDENTIALS)
+    except InvalidRequest:
+        return _save_outcome(account_id, login, password, AccountStatus.FAILED, Detail.REFUSED)
+    return _save_outcome(account_id, login, password, AccountStatus.ACTIVE, "", sid=sid, used_at=timezone.now().timestamp())
+
+
+def mark_unreachable(account_id: int) -> None:
+    """After the last attempt to reach EDIN: ask the pharmacy to check again later."""
+    ProviderAccount.objects.filter(pk=account_id, status=AccountStatus.PENDING).update(
+        status=AccountStatus.NEEDS_ATTENTION, status_detail=Detail.UNREACHABLE, updated_at=timezone.now()
+    )
+
+
+def open_session(pharmacy: Pharmacy) -> EdinSession:
+    """An authenticated EDIN session for the pharmacy's connected account; its SID is saved as it changes."""
+    account = edin_account(pharmacy)
+    if account is None or account.status != AccountStatus.ACTIVE or not account.secrets.get("password"):
+        raise NotConnected(gettext("This pharmacy has no working EDIN connection."))
+    return PharmacySession(
+        edin_client(),
+        account.login,
+        account.secrets["password"],
+        account_id=account.pk,
+        sid=account.secrets.get("sid", ""),
+        used_at=account.secrets.get("sid_used_at"),
+        idle_seconds=settings.EDIN_SESSION_IDLE_SECONDS,
+    )
+
+
+class PharmacySession(EdinSession):
+    """A pharmacy's EDIN session: keeps each new SID in the account, and marks the account when login fails."""
+
+    def __init__(self, client, email, password, *, account_id: int, **kwargs):
+        super().__init__(client, email, password, on_sid_change=self._keep_sid, **kwargs)
+        self.account_id = account_id
+
+    def login(self) -> str:
+        try:
+            return super().login()
+        except CaptchaRequired:
+            _save_outcome(self.account_id, self.email, self._password, AccountStatus.NEEDS_ATTENTION, Detail.CAPTCHA)
+            raise
+        except AuthenticationError:
+            _save_outcome(self.account_id, self.email, self._password, AccountStatus.FAILED, Detail.WRONG_CREDENTIALS)
+            raise
+
+    def _keep_sid(self, sid: str, used_at: float) -> None:
+        _save_outcome(self.account_id, self.email, self._password, AccountStatus.ACTIVE, "", sid=sid, used_at=used_at)
+
+
+@transaction.atomic
+def _save_outcome(account_id, login, password, status, detail, *, sid="", used_at=None) -> ProviderAccount | None:
+    """Record a login's outcome, unless the account's credentials changed (or it was disconnected) meanwhile."""
+    account = ProviderAccount.objects.select_for_update().filter(pk=account_id).first()
+    if (
+        account is None
+        or account.status == AccountStatus.DISCONNECTED
+        or account.login != login
+        or account.secrets.get("password") != password
+    ):
+        return account
+    secrets = {"password": password}
+    if sid:
+        secrets.update(sid=sid, sid_used_at=used_at)
+    first_success = status == AccountStatus.ACTIVE and account.status != AccountStatus.ACTIVE
+    account.secrets = secrets
+    account.status = status
+    account.status_detail = detail
+    if first_success or (status == AccountStatus.ACTIVE and account.verified_at is None):
+        account.verified_at = timezone.now()
+    elif status != AccountStatus.ACTIVE:
+        account.verified_at = None
+    account.save()
+    return account
