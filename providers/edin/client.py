@@ -75,6 +75,7 @@ class EdinClient:
         recorder: Recorder = null_recorder,
         timeout: tuple[float, float] = (3.05, 15.0),
         session: requests.Session | None = None,
+        breaker=None,
     ):
         self.transport = HttpTransport(
             provider=PROVIDER,
@@ -82,6 +83,7 @@ class EdinClient:
             recorder=recorder,
             timeout=timeout,
             session=session or build_edin_session(),
+            breaker=breaker,
         )
 
     def request_login_token(self, email: str) -> LoginToken:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from onboarding.audit import record_call
 from onboarding.models import AccountStatus, Function, Membership, Pharmacy, Provider, ProviderAccount, User
 from onboarding.services import require_member
+from providers.breaker import breaker_for
 from providers.http import AuthenticationError, InvalidRequest
 
 from .client import CaptchaRequired, EdinClient, EdinSession, build_edin_session
@@ -107,7 +108,13 @@ def _http_session():
 
 def edin_client() -> EdinClient:
     """The client for the configured EDIN server, recording every call in the audit trail."""
-    return EdinClient(settings.EDIN_BASE_URL, recorder=record_call, timeout=settings.PROVIDER_TIMEOUT, session=_http_session())
+    return EdinClient(
+        settings.EDIN_BASE_URL,
+        recorder=record_call,
+        timeout=settings.PROVIDER_TIMEOUT,
+        session=_http_session(),
+        breaker=breaker_for("edin"),
+    )
 
 
 @transaction.atomic
