@@ -44,6 +44,7 @@ class StringField:
     max_length: int
     description: str
     format: str | None = None
+    hint: str = ""
 
     def openapi(self) -> dict:
         schema = {"type": "string", "minLength": 1, "maxLength": self.max_length, "description": self.description}
@@ -57,7 +58,7 @@ class StringField:
         if not value.strip():
             raise RequestError(f"O campo '{self.name}' é obrigatório e não pode estar em branco.")
         if len(value) > self.max_length:
-            raise RequestError(f"O campo '{self.name}' tem no máximo {self.max_length} caracteres.")
+            raise RequestError(f"O campo '{self.name}' tem no máximo {self.max_length} caracteres{self.hint}.")
         if "\x00" in value or not _is_text(value):
             raise RequestError(f"O campo '{self.name}' contém caracteres inválidos.")
         return value
@@ -109,7 +110,7 @@ IDENTIFICACAO_REQUEST = RequestSchema(
     "IdentificacaoRequest",
     (
         StringField("cpf", 32, "CPF do beneficiário, com ou sem pontuação (dígitos verificadores conferidos)."),
-        StringField("dataNascimento", 10, "Data de nascimento, AAAA-MM-DD.", format="date"),
+        StringField("dataNascimento", 10, "Data de nascimento, AAAA-MM-DD.", format="date", hint=" (formato AAAA-MM-DD)"),
     ),
 )
 
