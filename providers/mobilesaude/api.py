@@ -39,7 +39,9 @@ class AutorizacaoView(MobileSaudeView):
     def handle(self, request):
         data = schemas.parse_json_request(request, schemas.AUTORIZACAO_REQUEST)
         try:
-            token = services.authorize_client(usuario=data["usuario"], senha=data["senha"], address=request.META["REMOTE_ADDR"])
+            token = services.authorize_client(
+                usuario=data["usuario"], senha=data["senha"], address=request.META.get("REMOTE_ADDR") or "unknown"
+            )
         except services.Throttled as exc:
             return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
         except services.InvalidCredentials:

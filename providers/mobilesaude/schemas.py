@@ -38,6 +38,10 @@ class RequestError(Exception):
         self.status = status
 
 
+# Not blank and without NUL characters (which no database column can hold).
+_NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
 @dataclass(frozen=True)
 class StringField:
     name: str
@@ -47,7 +51,13 @@ class StringField:
     hint: str = ""
 
     def openapi(self) -> dict:
-        schema = {"type": "string", "minLength": 1, "maxLength": self.max_length, "description": self.description}
+        schema = {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_length,
+            "pattern": _NOT_BLANK_NO_NUL,
+            "description": self.description,
+        }
         if self.format:
             schema["format"] = self.format
         return schema
@@ -221,10 +231,10 @@ def _common_errors() -> dict:
     }
 
 
-def _request_body(schema_name: str) -> dict:
+def _request_body(schema_name: str, example: dict) -> dict:
     return {
         "required": True,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}, "example": example}},
     }
 
 
@@ -247,7 +257,7 @@ def openapi_document() -> dict:
                 "post": {
                     "operationId": "autorizacao",
                     "summary": "Autorização do cliente de integração",
-                    "requestBody": _request_body("AutorizacaoRequest"),
+                    "requestBody": _request_body("AutorizacaoRequest", {"usuario": "62591304220", "senha": "123456"}),
                     "responses": {
                         "200": {
                             "description": "Token do cliente de integração.",
@@ -267,7 +277,7 @@ def openapi_document() -> dict:
                     "operationId": "recuperarSenhaIdentificacao",
                     "summary": "Identificação do beneficiário",
                     "security": [{"clientToken": []}],
-                    "requestBody": _request_body("IdentificacaoRequest"),
+                    "requestBody": _request_body("IdentificacaoRequest", {"cpf": "54430070768", "dataNascimento": "1993-08-05"}),
                     "responses": {
                         "200": {
                             "description": "Beneficiário identificado.",

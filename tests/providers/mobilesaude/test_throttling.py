@@ -100,7 +100,6 @@ def test_the_lockout_ends(limits, sign_in, monkeypatch):
 
 
 def test_blocked_attempts_do_not_extend_the_lockout(limits, sign_in, monkeypatch):
-    import time
 
     for _ in range(3):
         sign_in()
