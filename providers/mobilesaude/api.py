@@ -13,12 +13,16 @@ def message_response(text: str, status: int, **headers) -> JsonResponse:
     return JsonResponse(schemas.message(text), status=status, headers=headers, json_dumps_params={"ensure_ascii": False})
 
 
+def token_response(answer: dict) -> JsonResponse:
+    """An answer carrying tokens: never cached (RFC 6749, section 5.1)."""
+    return JsonResponse(answer, headers={"Cache-Control": "no-store"}, json_dumps_params={"ensure_ascii": False})
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class MobileSaudeView(View):
     """POST-only JSON endpoint; every error is a ``{"mensagem"}`` answer."""
 
     http_method_names = ["post"]
-    request_schema: schemas.RequestSchema
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         return message_response(schemas.METHOD_NOT_ALLOWED, 405, Allow="POST")
@@ -46,7 +50,7 @@ class AutorizacaoView(MobileSaudeView):
             return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
         except services.InvalidCredentials:
             return message_response(schemas.WRONG_CREDENTIALS, 401)
-        return JsonResponse(schemas.autorizacao_answer(token, services.header_value(token)))
+        return token_response(schemas.autorizacao_answer(token, services.header_value(token)))
 
 
 class IdentificacaoView(MobileSaudeView):
@@ -58,7 +62,8 @@ class IdentificacaoView(MobileSaudeView):
             client = services.client_for_header(header)
         except services.NotAuthorized:
             text = schemas.MISSING_TOKEN if not header else schemas.INVALID_TOKEN
-            return message_response(text, 401, **{"WWW-Authenticate": f'{settings.MOBILESAUDE_AUTH_SCHEME} realm="mobilesaude"'})
+            challenge = f'{settings.MOBILESAUDE_AUTH_SCHEME or "Bearer"} realm="mobilesaude"'
+            return message_response(text, 401, **{"WWW-Authenticate": challenge})
         data = schemas.parse_json_request(request, schemas.IDENTIFICACAO_REQUEST)
         try:
             birth_date = services.parse_birth_date(data["dataNascimento"])
@@ -67,8 +72,7 @@ class IdentificacaoView(MobileSaudeView):
         identification = services.identify_user(client=client, cpf=data["cpf"], birth_date=birth_date)
         if identification is None:
             return message_response(schemas.NOT_FOUND, 404)
-        answer = schemas.identificacao_answer(identification, services.header_value(identification.token))
-        return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
+        return token_response(schemas.identificacao_answer(identification, services.header_value(identification.token)))
 
 
 def openapi(request):

@@ -18,6 +18,7 @@ def test_valid_credentials_get_a_bearer_token_for_the_client(integration_client,
     response = post_json("autorizacao", {"usuario": USUARIO, "senha": SENHA})
 
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
     answer = response.json()
     check_autorizacao_success(answer)
     [auth] = answer["auth"]
