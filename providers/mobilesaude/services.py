@@ -188,6 +188,10 @@ def identify_user(*, client: IntegrationClient, cpf: str, birth_date: datetime.d
     user = selectors.identified_user(cpf=cpf, birth_date=birth_date)
     if user is None:
         return None
+    contacts = contacts_of(user)
+    if not contacts:  # the seed wants at least one; a user with none cannot be identified
+        logger.warning("Mobile Saúde identification matched user %s, who has no contact on file", user.public_id)
+        return None
     subject = SUBJECT_PREFIX + client.usuario
     token = tokens.issue(
         subject=str(user.public_id),
@@ -197,13 +201,15 @@ def identify_user(*, client: IntegrationClient, cpf: str, birth_date: datetime.d
         lifetime=settings.MOBILESAUDE_USER_TOKEN_LIFETIME,
         extra={"username": user.email},
     )
-    return Identification(user=user, contacts=contacts_of(user), memberships=selectors.memberships_of(user), token=token)
+    return Identification(user=user, contacts=contacts, memberships=selectors.memberships_of(user), token=token)
 
 
 def contacts_of(user: User) -> list[Contact]:
     """The user's email (always) and mobile number (when on file), with their masked forms."""
-    contacts = [Contact(id="email", value=user.email, kind=ContactKind.EMAIL, masked=mask_email(user.email))]
-    if user.mobile_number:
+    contacts = []
+    if user.email.strip():
+        contacts.append(Contact(id="email", value=user.email, kind=ContactKind.EMAIL, masked=mask_email(user.email)))
+    if user.mobile_number.strip():
         number = mobile_contact(user.mobile_number)
         contacts.append(Contact(id="celular", value=number, kind=ContactKind.MOBILE, masked=mask_phone(number)))
     return contacts

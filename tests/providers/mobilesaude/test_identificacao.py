@@ -97,6 +97,16 @@ def test_no_match_gets_the_same_not_found_answer(pharmacist, client_header, post
     check_failure(response.json())
 
 
+def test_a_user_with_no_contact_on_file_is_not_found(pharmacist, client_header, post_json):
+    # The email is required by the user model; only a direct update can blank it.
+    type(pharmacist).objects.filter(pk=pharmacist.pk).update(email="", mobile_number="")
+
+    response = post_json("identificacao", {"cpf": CPF, "dataNascimento": BIRTH_DATE}, **client_header)
+
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
 def test_an_inactive_user_is_not_found(pharmacist, client_header, post_json):
     pharmacist.is_active = False
     pharmacist.save(update_fields=["is_active"])
