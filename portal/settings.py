@@ -249,7 +249,7 @@ BIMEDOC_API_KEY = env.str("BIMEDOC_API_KEY", default="sandbox-api-key" if DEBUG 
 
 EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG else "https://doc.edin.ua").rstrip("/")
 
-# Mobile Saúde (inbound): its app platform calls /integrations/mobilesaude/*.
+# --- Mobile Saúde (inbound): its app platform calls /integrations/mobilesaude/* ---
 # The header the app must send back, and the scheme before the token in its value.
 MOBILESAUDE_AUTH_HEADER = env.str("MOBILESAUDE_AUTH_HEADER", default="Authorization")
 MOBILESAUDE_AUTH_SCHEME = env.str("MOBILESAUDE_AUTH_SCHEME", default="Bearer")
@@ -262,6 +262,8 @@ MOBILESAUDE_MAX_BODY_BYTES = env.int("MOBILESAUDE_MAX_BODY_BYTES", default=16 * 
 MOBILESAUDE_THROTTLE_WINDOW = env.int("MOBILESAUDE_THROTTLE_WINDOW", default=900)
 MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO", default=10)
 MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS", default=30)
+if min(MOBILESAUDE_THROTTLE_WINDOW, MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO, MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS) < 1:
+    raise ImproperlyConfigured("MOBILESAUDE_THROTTLE_* settings must be positive.")
 
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))
