@@ -257,6 +257,22 @@ EDIN_VERIFY_MAX_RETRIES = env.int("EDIN_VERIFY_MAX_RETRIES", default=3)
 EDIN_SANDBOX_IDLE_SECONDS = env.int("EDIN_SANDBOX_IDLE_SECONDS", default=600)
 EDIN_SANDBOX_CAPTCHA_AFTER = env.int("EDIN_SANDBOX_CAPTCHA_AFTER", default=3)
 
+# --- Mobile Saúde (inbound): its app platform calls /integrations/mobilesaude/* ---
+# The header the app must send back, and the scheme before the token in its value.
+MOBILESAUDE_AUTH_HEADER = env.str("MOBILESAUDE_AUTH_HEADER", default="Authorization")
+MOBILESAUDE_AUTH_SCHEME = env.str("MOBILESAUDE_AUTH_SCHEME", default="Bearer")
+# Seconds an integration client's token (from /autorizacao) and a user's token (from identification) live.
+MOBILESAUDE_TOKEN_LIFETIME = env.int("MOBILESAUDE_TOKEN_LIFETIME", default=900)
+MOBILESAUDE_USER_TOKEN_LIFETIME = env.int("MOBILESAUDE_USER_TOKEN_LIFETIME", default=3600)
+# Larger request bodies are refused with 413.
+MOBILESAUDE_MAX_BODY_BYTES = env.int("MOBILESAUDE_MAX_BODY_BYTES", default=16 * 1024)
+# Failed /autorizacao attempts allowed per usuario and per client address within a sliding window (seconds).
+MOBILESAUDE_THROTTLE_WINDOW = env.int("MOBILESAUDE_THROTTLE_WINDOW", default=900)
+MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO", default=10)
+MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS", default=30)
+if min(MOBILESAUDE_THROTTLE_WINDOW, MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO, MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS) < 1:
+    raise ImproperlyConfigured("MOBILESAUDE_THROTTLE_* settings must be positive.")
+
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))
 

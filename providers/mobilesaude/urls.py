@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from django.views.decorators.http import require_GET
 
-urlpatterns = []
+from . import api
+
+app_name = "mobilesaude"
+
+urlpatterns = [
+    path("integrations/mobilesaude/autorizacao", api.AutorizacaoView.as_view(), name="autorizacao"),
+    path("integrations/mobilesaude/recuperarSenhaIdentificacao", api.IdentificacaoView.as_view(), name="identificacao"),
+    path("integrations/mobilesaude/openapi.json", require_GET(api.openapi), name="openapi"),
+]

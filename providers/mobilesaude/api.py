@@ -1,0 +1,80 @@
+"""The inbound JSON endpoints Mobile Saúde's app platform calls (machine API: no CSRF, no session)."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from . import schemas, services
+
+
+def message_response(text: str, status: int, **headers) -> JsonResponse:
+    return JsonResponse(schemas.message(text), status=status, headers=headers, json_dumps_params={"ensure_ascii": False})
+
+
+def token_response(answer: dict) -> JsonResponse:
+    """An answer carrying tokens: never cached (RFC 6749, section 5.1)."""
+    return JsonResponse(answer, headers={"Cache-Control": "no-store"}, json_dumps_params={"ensure_ascii": False})
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class MobileSaudeView(View):
+    """POST-only JSON endpoint; every error is a ``{"mensagem"}`` answer."""
+
+    http_method_names = ["post"]
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        return message_response(schemas.METHOD_NOT_ALLOWED, 405, Allow="POST")
+
+    def post(self, request):
+        try:
+            return self.handle(request)
+        except schemas.RequestError as exc:
+            return message_response(exc.message, exc.status)
+
+    def handle(self, request):
+        raise NotImplementedError
+
+
+class AutorizacaoView(MobileSaudeView):
+    """``POST /integrations/mobilesaude/autorizacao``: an integration client's credentials → its token."""
+
+    def handle(self, request):
+        data = schemas.parse_json_request(request, schemas.AUTORIZACAO_REQUEST)
+        try:
+            token = services.authorize_client(
+                usuario=data["usuario"], senha=data["senha"], address=request.META.get("REMOTE_ADDR") or "unknown"
+            )
+        except services.Throttled as exc:
+            return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
+        except services.InvalidCredentials:
+            return message_response(schemas.WRONG_CREDENTIALS, 401)
+        return token_response(schemas.autorizacao_answer(token, services.header_value(token)))
+
+
+class IdentificacaoView(MobileSaudeView):
+    """``POST /integrations/mobilesaude/recuperarSenhaIdentificacao``: CPF + date of birth → the user and a token."""
+
+    def handle(self, request):
+        header = request.headers.get(settings.MOBILESAUDE_AUTH_HEADER)
+        try:
+            client = services.client_for_header(header)
+        except services.NotAuthorized:
+            text = schemas.MISSING_TOKEN if not header else schemas.INVALID_TOKEN
+            challenge = f'{settings.MOBILESAUDE_AUTH_SCHEME or "Bearer"} realm="mobilesaude"'
+            return message_response(text, 401, **{"WWW-Authenticate": challenge})
+        data = schemas.parse_json_request(request, schemas.IDENTIFICACAO_REQUEST)
+        try:
+            birth_date = services.parse_birth_date(data["dataNascimento"])
+        except services.InvalidIdentification:
+            return message_response(schemas.INVALID_DATE, 400)
+        identification = services.identify_user(client=client, cpf=data["cpf"], birth_date=birth_date)
+        if identification is None:
+            return message_response(schemas.NOT_FOUND, 404)
+        return token_response(schemas.identificacao_answer(identification, services.header_value(identification.token)))
+
+
+def openapi(request):
+    """The OpenAPI 3 document of these endpoints."""
+    return JsonResponse(schemas.openapi_document(), json_dumps_params={"ensure_ascii": False})
