@@ -72,16 +72,25 @@ class StepRefused(ProviderError):
 # --- The client ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4)
-def _client_for(base_url, partner_id, api_key, timeout) -> BimedocClient:
-    return BimedocClient(base_url=base_url, partner_id=partner_id, api_key=api_key, recorder=record_call, timeout=timeout)
+_clients: dict[tuple, BimedocClient] = {}
 
 
 def client() -> BimedocClient:
     """The process's Bimedoc client (one pooled session), built from settings."""
-    return _client_for(
-        settings.BIMEDOC_BASE_URL, settings.BIMEDOC_PARTNER_ID, settings.BIMEDOC_API_KEY, tuple(settings.PROVIDER_TIMEOUT)
-    )
+    key = (settings.BIMEDOC_BASE_URL, settings.BIMEDOC_PARTNER_ID, settings.BIMEDOC_API_KEY, tuple(settings.PROVIDER_TIMEOUT))
+    if key not in _clients:
+        base_url, partner_id, api_key, timeout = key
+        _clients[key] = BimedocClient(
+            base_url=base_url, partner_id=partner_id, api_key=api_key, recorder=record_call, timeout=timeout
+        )
+    return _clients[key]
+
+
+def close_clients() -> None:
+    """Close the pooled connections of the clients built so far (they are rebuilt on demand)."""
+    while _clients:
+        _key, cached = _clients.popitem()
+        cached.transport.session.close()
 
 
 # --- Accounts -----------------------------------------------------------------------------

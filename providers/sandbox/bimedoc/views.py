@@ -203,7 +203,7 @@ def sso_landing(request):
         return render(request, "sandbox_bimedoc/sso.html", context, status=400)
     now = timezone.now()
     with transaction.atomic():
-        sso = SsoToken.objects.select_for_update().select_related("user__pharmacy").filter(token=token).first()
+        sso = SsoToken.objects.select_for_update(of=("self",)).select_related("user__pharmacy").filter(token=token).first()
         if sso is None:
             context["error"] = _("This sign-in token is unknown.")
         elif sso.used_at is not None:
