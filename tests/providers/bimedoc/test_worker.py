@@ -56,3 +56,20 @@ def test_worker_retries_a_transient_failure_and_finishes(celery_worker, client, 
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.attempts >= 2
     assert sandbox_state()["users"] == 1
+
+
+def test_import_fans_out_over_the_worker_and_waits(celery_worker, bimedoc_sandbox, sandbox_state, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from .test_import_pharmacies import GOOD, HEADER
+
+    path = tmp_path / "pharmacies.csv"
+    path.write_text(HEADER + "".join(GOOD), encoding="utf-8")
+    out = StringIO()
+    call_command("import_pharmacies", str(path), stdout=out, stderr=StringIO())
+    assert "2 started" in out.getvalue() and "2 done" in out.getvalue()
+    jobs = Job.objects.all()
+    assert all(job.status == JobStatus.SUCCEEDED and job.task_id for job in jobs)
+    assert sandbox_state()["pharmacies"] == 2
