@@ -135,13 +135,18 @@ def _job_or_404(request, public_id) -> Job:
 def job_state(job: Job) -> dict:
     """What the status page shows about a job (also its JSON)."""
     steps = []
+    current_seen = False
     for name in bimedoc.JOB_STEPS[job.kind]:
         step = job.steps.get(name, {})
+        status = step.get("status", "pending")
+        if status == "pending" and job.status == JobStatus.RUNNING and not current_seen:
+            status = "running"  # the first step not done yet is the one running
+        current_seen = current_seen or status != "done"
         steps.append(
             {
                 "name": name,
                 "label": str(bimedoc.STEP_LABELS[(job.kind, name)]),
-                "status": step.get("status", "pending"),
+                "status": status,
                 "error": step.get("error", ""),
             }
         )
