@@ -13,4 +13,5 @@ urlpatterns = [
     path("jobs/<uuid:public_id>/", wizard.job_detail, name="onboarding-job"),
     path("jobs/<uuid:public_id>/status.json", wizard.job_status, name="onboarding-job-status"),
     path("jobs/<uuid:public_id>/retry/", wizard.job_retry, name="onboarding-job-retry"),
+    path("jobs/<uuid:public_id>/correct/", wizard.job_correct, name="onboarding-job-correct"),
 ]

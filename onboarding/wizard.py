@@ -178,6 +178,7 @@ def job_detail(request, public_id):
             "can_retry": job.status in (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)
             and bimedoc.can_manage_job(request.user, job),
             "field_errors": field_errors,
+            "can_correct": bimedoc.step_to_correct(job) is not None and bimedoc.can_manage_job(request.user, job),
             "status_url": reverse("onboarding-job-status", args=[job.public_id]),
         },
     )
@@ -199,3 +200,39 @@ def job_retry(request, public_id):
         raise Http404(_("No such job among yours."))
     messages.info(request, _("Trying again from the step that failed."))
     return redirect("onboarding-job", public_id=job.public_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_correct(request, public_id):
+    """Show the details Bimedoc refused as form field errors; saving them resumes the job."""
+    job = _job_or_404(request, public_id)
+    step = bimedoc.step_to_correct(job)
+    if step is None or not bimedoc.can_manage_job(request.user, job):
+        raise Http404(_("Nothing to correct in this job."))
+    if step == bimedoc.STEP_CREATE_PHARMACY:
+        form_class, instance, fields = PharmacyForm, job.pharmacy, bimedoc.PHARMACY_FORM_FIELDS
+    else:
+        form_class, instance, fields = TitulaireForm, job.user, PROFILE_FIELDS
+    current = {f: getattr(instance, f) for f in fields}
+    form = form_class(request.POST or current)
+    if form_class is TitulaireForm:
+        form.instance_pk = instance.pk
+    valid = form.is_valid()
+    if request.method == "POST" and valid:
+        changes = {f: form.cleaned_data[f] for f in fields}
+        try:
+            if form_class is PharmacyForm:
+                bimedoc.correct_and_retry(job, by=request.user, pharmacy_fields=changes)
+            else:
+                bimedoc.correct_and_retry(job, by=request.user, user_fields=changes)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.info(request, _("Details saved; trying again from the step that failed."))
+            return redirect("onboarding-job", public_id=job.public_id)
+    if request.method == "GET":
+        # Bimedoc's own answer, on the fields it is about.
+        for name, errors in job.payload["field_errors"].items():
+            form.add_error(name if name in form.fields else None, [f"Bimedoc: {message}" for message in errors])
+    return render(request, "onboarding/wizard_correct.html", {"form": form, "job": job})

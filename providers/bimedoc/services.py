@@ -62,6 +62,7 @@ KIND_LABELS = {
     KIND_ONBOARD: gettext_lazy("Pharmacy set-up on Bimedoc"),
     KIND_ADD_COLLEAGUE: gettext_lazy("Colleague's Bimedoc account"),
 }
+PHARMACY_FORM_FIELDS = ("name", "phone_number", "street", "city", "postcode")
 COLLEAGUE_FUNCTIONS = (Function.ADJOINT, Function.STAGIAIRE)
 
 
@@ -237,6 +238,25 @@ def retry_job(job: Job, *, by: User) -> Job:
     return locked
 
 
+def correct_and_retry(job: Job, *, by: User, user_fields: dict | None = None, pharmacy_fields: dict | None = None) -> Job:
+    """Save corrected details (the ones Bimedoc refused) and resume the job."""
+    if not can_manage_job(by, job):
+        raise PermissionDenied
+    with transaction.atomic():
+        if user_fields:
+            onboarding_services.update_profile(job.user, **user_fields)
+        if pharmacy_fields:
+            onboarding_services.update_pharmacy(job.pharmacy, **pharmacy_fields)
+        return retry_job(job, by=by)
+
+
+def step_to_correct(job: Job) -> str | None:
+    """The failed step whose details the user can correct (Bimedoc refused some fields), if any."""
+    if job.status != JobStatus.FAILED or not job.payload.get("field_errors"):
+        return None
+    return next((n for n in JOB_STEPS[job.kind] if job.steps.get(n, {}).get("status") == "failed"), None)
+
+
 # --- Who may see a job --------------------------------------------------------------------
 
 
@@ -350,6 +370,8 @@ def failure_reason(exc: ProviderError) -> str:
         return _("Bimedoc refused some details: %(details)s") % {"details": details or exc.message}
     if isinstance(exc, AuthenticationError):
         return _("Bimedoc refused the portal's credentials; an administrator must check the Bimedoc settings.")
+    if isinstance(exc, RetryableError):
+        return _("Bimedoc did not answer properly (%(error)s).") % {"error": exc.message}
     return exc.message
 
 

@@ -160,3 +160,63 @@ def test_a_user_with_a_bimedoc_account_cannot_start_the_wizard_again(client, sta
     assert response.status_code == 409
     assert "already has a Bimedoc account" in response.content.decode()
     assert ProviderAccount.objects.filter(user=staff).count() == 1
+
+
+def test_refused_pharmacy_details_come_back_as_form_field_errors_and_resume(
+    client, staff, bimedoc_sandbox, sandbox_state, monkeypatch
+):
+    # Details that passed the portal's checks but that Bimedoc refuses (here: a blank name).
+    create_user = services.STEP_RUNNERS["create_user"]
+
+    def create_user_then_blank_the_name(job):
+        create_user(job)
+        Pharmacy.objects.filter(pk=job.pharmacy_id).update(name="")
+        job.pharmacy.name = ""
+
+    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_blank_the_name)
+    client.force_login(staff)
+    run_wizard(client)
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED and job.payload["field_errors"] == {"name": ["Ce champ est obligatoire."]}
+    page = client.get(reverse("onboarding-job", args=[job.public_id])).content.decode()
+    assert "Correct the details" in page
+
+    form = client.get(reverse("onboarding-job-correct", args=[job.public_id])).context["form"]
+    assert "Bimedoc: Ce champ est obligatoire." in form.errors["name"]
+    response = client.post(reverse("onboarding-job-correct", args=[job.public_id]), {**PHARMACY, "name": "Pharmacie Nord"})
+    assert response["Location"] == reverse("onboarding-job", args=[job.public_id])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert Pharmacy.objects.get().name == "Pharmacie Nord"
+    assert sandbox_state()["users"] == 1 and sandbox_state()["pharmacies"] == 1
+
+
+def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bimedoc_sandbox, monkeypatch):
+    from onboarding.models import User
+
+    create_user = services.STEP_RUNNERS["create_user"]
+    first_try = []
+
+    def create_user_with_a_value_bimedoc_refuses(job):
+        if not first_try:
+            first_try.append(True)
+            User.objects.filter(pk=job.user_id).update(gender="x")
+            job.user.gender = "x"
+        create_user(job)
+
+    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_with_a_value_bimedoc_refuses)
+    client.force_login(staff)
+    run_wizard(client)
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED and "gender" in job.payload["field_errors"]
+    assert job.error.startswith("Bimedoc refused some details: Gender:")
+    form = client.get(reverse("onboarding-job-correct", args=[job.public_id])).context["form"]
+    assert any(message.startswith("Bimedoc:") for message in form.errors["gender"])
+    client.post(reverse("onboarding-job-correct", args=[job.public_id]), {**TITULAIRE, "gender": "m"})
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    staff.refresh_from_db()
+    assert staff.gender == "m"
+    stranger = make_staff("stranger@example.com")
+    client.force_login(stranger)
+    assert client.get(reverse("onboarding-job-correct", args=[job.public_id])).status_code == 404
