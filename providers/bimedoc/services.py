@@ -471,6 +471,11 @@ STEP_RUNNERS: dict[str, Callable[[Job], None]] = {
 # --- SSO ----------------------------------------------------------------------------------
 
 
+def is_linked(user: User, pharmacy: Pharmacy) -> bool:
+    """Whether the user's Bimedoc user was created in this pharmacy (a Bimedoc user has one pharmacy)."""
+    return Job.objects.filter(kind__in=JOB_STEPS, user=user, pharmacy=pharmacy, status=JobStatus.SUCCEEDED).exists()
+
+
 class NotReady(Exception):
     """The user cannot open Bimedoc yet; the message says why."""
 
@@ -487,6 +492,8 @@ def open_bimedoc(*, user: User, pharmacy: Pharmacy) -> str:
         raise NotReady(_("This pharmacy is not on Bimedoc yet."))
     if account is None or not account.is_active:
         raise NotReady(_("You do not have an active Bimedoc account yet."))
+    if not is_linked(user, pharmacy):
+        raise NotReady(_("Your Bimedoc account belongs to another pharmacy."))
     with audit_context(user=user, pharmacy=pharmacy):
         token = client().create_sso_token(account.remote_id)
     return sso_url(settings.BIMEDOC_APP_URL, remote.remote_id, token)

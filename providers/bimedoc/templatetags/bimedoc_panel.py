@@ -25,7 +25,13 @@ def bimedoc_panel(context, pharmacy, membership):
         "membership": membership,
         "remote_pharmacy": remote_pharmacy,
         "own_account": own_account,
-        "can_open": bool(remote_pharmacy and remote_pharmacy.is_active and own_account and own_account.is_active),
+        "can_open": bool(
+            remote_pharmacy
+            and remote_pharmacy.is_active
+            and own_account
+            and own_account.is_active
+            and services.is_linked(membership.user, pharmacy)
+        ),
         "is_titulaire": membership.function == Function.TITULAIRE,
         "member_accounts": [(m, accounts.get(m.user_id)) for m in members],
         "jobs": jobs,

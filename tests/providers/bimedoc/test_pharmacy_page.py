@@ -164,3 +164,14 @@ def test_bimedoc_field_error_on_a_colleague_fails_the_job_with_the_field(client,
     assert job.status == JobStatus.FAILED
     assert "pharmacy" in job.payload["field_errors"]
     assert job.error.startswith("Bimedoc refused some details: Pharmacy:")
+
+
+def test_a_bimedoc_account_opens_only_the_pharmacy_it_was_created_in(client, bimedoc_sandbox):
+    alice, _pharmacy_a = onboarded("alice@example.com", "A")
+    _bob, pharmacy_b = onboarded("bob@example.com", "B")
+    onboarding_services.add_member(pharmacy=pharmacy_b, user=alice, function="adjoint")
+    client.force_login(alice)
+    assert "Open Bimedoc" not in client.get(pharmacy_b.get_absolute_url()).content.decode()
+    response = client.post(reverse("bimedoc-open", args=[pharmacy_b.public_id]), follow=True)
+    assert "Your Bimedoc account belongs to another pharmacy." in response.content.decode()
+    assert not OutboundCall.objects.filter(operation="create_sso_token").exists()
