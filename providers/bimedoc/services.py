@@ -436,16 +436,22 @@ def _create_pharmacy_step(job: Job) -> None:
     if not jwt:
         raise StepRefused(_("The Bimedoc sign-up token of the titulaire is missing; an administrator must finish the set-up."))
     pharmacy = job.pharmacy
-    created = client().create_pharmacy(
-        jwt,
-        NewPharmacy(
-            name=pharmacy.name,
-            phone_number=pharmacy.phone_number,
-            street=pharmacy.street,
-            city=pharmacy.city,
-            postcode=pharmacy.postcode,
-        ),
-    )
+    try:
+        created = client().create_pharmacy(
+            jwt,
+            NewPharmacy(
+                name=pharmacy.name,
+                phone_number=pharmacy.phone_number,
+                street=pharmacy.street,
+                city=pharmacy.city,
+                postcode=pharmacy.postcode,
+            ),
+        )
+    except AuthenticationError:
+        # The JWT, not the partner credentials, was refused: the portal cannot get another one.
+        raise StepRefused(
+            _("Bimedoc refused the titulaire's sign-up token (it may have expired); an administrator must finish the set-up.")
+        )
     now = timezone.now()
     with transaction.atomic():
         remote = _ensure_pharmacy_account(pharmacy)

@@ -220,3 +220,24 @@ def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bi
     stranger = make_staff("stranger@example.com")
     client.force_login(stranger)
     assert client.get(reverse("onboarding-job-correct", args=[job.public_id])).status_code == 404
+
+
+def test_a_refused_sign_up_token_fails_the_pharmacy_step_with_its_own_reason(
+    client, staff, bimedoc_sandbox, sandbox_state, monkeypatch
+):
+    create_user = services.STEP_RUNNERS["create_user"]
+
+    def create_user_then_lose_the_token(job):
+        create_user(job)
+        account = services.user_account(job.user)
+        account.secrets = {"jwt": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoieCJ9.bm90LXNpZ25lZA"}
+        account.save()
+
+    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_lose_the_token)
+    client.force_login(staff)
+    run_wizard(client)
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("Bimedoc refused the titulaire's sign-up token")
+    assert sandbox_state()["pharmacies"] == 0
+    assert OutboundCall.objects.get(job=job, operation="create_pharmacy").status_code == 401
