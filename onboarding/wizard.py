@@ -15,6 +15,7 @@ from providers.bimedoc import services as bimedoc
 from providers.bimedoc.forms import PharmacyForm, TitulaireForm
 
 from .models import Job, JobStatus
+from .services import PHARMACY_FIELDS
 
 SESSION_KEY = "pharmacy_wizard"
 PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender")
@@ -211,7 +212,7 @@ def job_correct(request, public_id):
     if step is None or not bimedoc.can_manage_job(request.user, job):
         raise Http404(_("Nothing to correct in this job."))
     if step == bimedoc.STEP_CREATE_PHARMACY:
-        form_class, instance, fields = PharmacyForm, job.pharmacy, bimedoc.PHARMACY_FORM_FIELDS
+        form_class, instance, fields = PharmacyForm, job.pharmacy, PHARMACY_FIELDS
     else:
         form_class, instance, fields = TitulaireForm, job.user, PROFILE_FIELDS
     current = {f: getattr(instance, f) for f in fields}

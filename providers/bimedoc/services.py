@@ -62,7 +62,6 @@ KIND_LABELS = {
     KIND_ONBOARD: gettext_lazy("Pharmacy set-up on Bimedoc"),
     KIND_ADD_COLLEAGUE: gettext_lazy("Colleague's Bimedoc account"),
 }
-PHARMACY_FORM_FIELDS = ("name", "phone_number", "street", "city", "postcode")
 COLLEAGUE_FUNCTIONS = (Function.ADJOINT, Function.STAGIAIRE)
 
 
@@ -120,10 +119,12 @@ def _ensure_pharmacy_account(pharmacy: Pharmacy) -> ProviderAccount:
 def check_can_get_account(user: User) -> None:
     """Refuse (ValidationError) when the user already has, or is getting, a Bimedoc account: one per email."""
     account = user_account(user)
-    if account is not None and account.status in (AccountStatus.ACTIVE, AccountStatus.PENDING) and account.remote_id:
-        raise ValidationError(
-            _("%(email)s already has a Bimedoc account: Bimedoc allows one account per email address.") % {"email": user.email}
-        )
+    if account is not None and account.remote_id:
+        if account.is_active:
+            message = _("%(email)s already has a Bimedoc account: Bimedoc allows one account per email address.")
+        else:
+            message = _("%(email)s already has a Bimedoc account from a set-up that did not finish: retry that one instead.")
+        raise ValidationError(message % {"email": user.email})
     busy = Job.objects.filter(user=user, kind__in=JOB_STEPS, status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING))
     if busy.exists():
         raise ValidationError(_("A Bimedoc account for %(email)s is already being set up.") % {"email": user.email})

@@ -241,3 +241,22 @@ def test_a_refused_sign_up_token_fails_the_pharmacy_step_with_its_own_reason(
     assert job.error.startswith("Bimedoc refused the titulaire's sign-up token")
     assert sandbox_state()["pharmacies"] == 0
     assert OutboundCall.objects.get(job=job, operation="create_pharmacy").status_code == 401
+
+
+def test_a_user_whose_set_up_stopped_half_way_is_sent_back_to_it(client, staff, bimedoc_sandbox, settings, monkeypatch):
+    settings.BIMEDOC_MAX_RETRIES = 0
+    create_user = services.STEP_RUNNERS["create_user"]
+
+    def create_user_then_break_bimedoc(job):
+        create_user(job)
+        faults.set_profile("bimedoc", faults.FaultProfile(error_rate=1))
+
+    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_break_bimedoc)
+    client.force_login(staff)
+    run_wizard(client)
+    assert Job.objects.get().status == JobStatus.FAILED
+    response = client.get(reverse("wizard-titulaire"))
+    assert response.status_code == 409
+    assert "did not finish: retry that one instead" in response.content.decode()
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert reverse("onboarding-job", args=[Job.objects.get().public_id]) in dashboard
