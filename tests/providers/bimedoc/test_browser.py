@@ -47,6 +47,8 @@ def test_wizard_to_bimedoc_in_the_browser(celery_worker, page, bimedoc_sandbox):
     assert Job.objects.get().status == JobStatus.SUCCEEDED
 
     page.get_by_role("link", name="Go to the pharmacy").click()
+    expect(page.locator("#bimedoc-members")).to_contain_text("Active")
+    screenshot(page, "bimedoc-pharmacy-page")
     page.get_by_role("button", name="Open Bimedoc").click()
     expect(page).to_have_url(re.compile(r"/sandbox/bimedoc-app/sso/\?pharmacy=\d+&sso_token="))
     expect(page.locator("#sso-user")).to_contain_text("claire@example.com")
