@@ -7,38 +7,37 @@ from django.utils.translation import gettext_lazy as _
 
 from onboarding.forms import StaffFieldsMixin
 from onboarding.models import Function, Gender
+from onboarding.validators import normalize_phone
 
 _POSTCODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
 
 
-class PersonFieldsMixin(StaffFieldsMixin):
+class PersonForm(StaffFieldsMixin, forms.Form):
     """The fields Bimedoc knows a user by (gender m|f, RPPS 11 digits, mobile in E.164)."""
-
-    def _person_fields(self):
-        self.fields["first_name"] = forms.CharField(label=_("First name"), max_length=150)
-        self.fields["last_name"] = forms.CharField(label=_("Last name"), max_length=150)
-        self.fields["mobile_number"] = forms.CharField(
-            label=_("Mobile number"),
-            max_length=32,
-            required=False,
-            help_text=_("With the country code, e.g. +33 6 12 34 56 78."),
-            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-        )
-        self.fields["rpps_number"] = forms.CharField(
-            label=_("RPPS number"), max_length=20, required=False, help_text=_("11 digits."),
-            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-        )  # fmt: skip
-        self.fields["gender"] = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices])
-
-
-class TitulaireForm(PersonFieldsMixin, forms.Form):
-    """Step 1: the pharmacy's first user, its titulaire: the signed-in user's own details."""
 
     instance_pk = None
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._person_fields()
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    mobile_number = forms.CharField(
+        label=_("Mobile number"),
+        max_length=32,
+        required=False,
+        help_text=_("With the country code, e.g. +33 6 12 34 56 78."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    rpps_number = forms.CharField(
+        label=_("RPPS number"),
+        max_length=20,
+        required=False,
+        help_text=_("11 digits."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices])
+
+
+class TitulaireForm(PersonForm):
+    """Step 1: the pharmacy's first user, its titulaire: the signed-in user's own details."""
 
 
 class PharmacyForm(forms.Form):
@@ -59,8 +58,6 @@ class PharmacyForm(forms.Form):
         return name
 
     def clean_phone_number(self):
-        from onboarding.validators import normalize_phone
-
         return normalize_phone(self.cleaned_data.get("phone_number", ""))
 
     def clean_postcode(self):
@@ -70,10 +67,9 @@ class PharmacyForm(forms.Form):
         return postcode
 
 
-class ColleagueForm(PersonFieldsMixin, forms.Form):
+class ColleagueForm(PersonForm):
     """A colleague to add to the pharmacy (adjoint or stagiaire)."""
 
-    instance_pk = None
     email = forms.EmailField(label=_("Email address"))
     function = forms.ChoiceField(
         label=_("Function"), choices=[(f.value, f.label) for f in (Function.ADJOINT, Function.STAGIAIRE)]
@@ -81,7 +77,6 @@ class ColleagueForm(PersonFieldsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._person_fields()
         self.order_fields(["email", "first_name", "last_name", "function", "mobile_number", "rpps_number", "gender"])
 
     def clean_email(self):
