@@ -31,6 +31,17 @@ def update_profile(user: User, **profile) -> User:
     return user
 
 
+def update_pharmacy(pharmacy: Pharmacy, **fields) -> Pharmacy:
+    """Save changes to a pharmacy's own fields."""
+    for name, value in fields.items():
+        if name not in PHARMACY_FIELDS:
+            raise TypeError(f"Not a pharmacy field: {name}")
+        setattr(pharmacy, name, value)
+    pharmacy.full_clean()
+    pharmacy.save(update_fields=[*fields, "updated_at"])
+    return pharmacy
+
+
 @transaction.atomic
 def create_pharmacy(*, titulaire: User, **fields) -> Pharmacy:
     """Create a pharmacy with its first member, who is its titulaire."""

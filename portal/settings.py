@@ -246,6 +246,9 @@ BIMEDOC_APP_URL = env.str(
 ).rstrip("/")
 BIMEDOC_PARTNER_ID = env.str("BIMEDOC_PARTNER_ID", default="00000000-0000-4000-8000-000000000000" if DEBUG else "")
 BIMEDOC_API_KEY = env.str("BIMEDOC_API_KEY", default="sandbox-api-key" if DEBUG else "")
+# Retries of a Bimedoc job step after a transient failure (timeout, 5xx), and the base delay in seconds.
+BIMEDOC_MAX_RETRIES = env.int("BIMEDOC_MAX_RETRIES", default=5)
+BIMEDOC_RETRY_DELAY = env.float("BIMEDOC_RETRY_DELAY", default=2.0)
 
 # EDIN (seeds/edin-auth.uk.txt): a pharmacy's account, logged in with email + password, kept by its SID.
 EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG else "https://doc.edin.ua").rstrip("/")

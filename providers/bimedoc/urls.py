@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("bimedoc/pharmacies/<uuid:public_id>/open/", views.open_bimedoc, name="bimedoc-open"),
+    path("bimedoc/pharmacies/<uuid:public_id>/colleagues/new/", views.add_colleague, name="bimedoc-add-colleague"),
+]

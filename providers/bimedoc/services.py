@@ -1,0 +1,506 @@
+"""What the portal does with Bimedoc: onboard a pharmacy, add colleagues, open the app by SSO.
+
+Onboarding and adding a colleague are jobs that run step by step in Celery;
+each step's success is checkpointed in ``Job.steps`` in the same transaction
+as the remote id it produced, so a retried job resumes after the last step
+that succeeded and never repeats a create.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from onboarding import services as onboarding_services
+from onboarding.audit import audit_context, record_call
+from onboarding.models import (
+    AccountStatus,
+    Function,
+    Job,
+    JobStatus,
+    Membership,
+    Pharmacy,
+    Provider,
+    ProviderAccount,
+    User,
+)
+from providers.http import AuthenticationError, Conflict, InvalidRequest, ProviderError, RetryableError
+
+from .client import BimedocClient, NewPharmacy, NewUser, sso_url
+
+logger = logging.getLogger(__name__)
+
+KIND_ONBOARD = "bimedoc.onboard_pharmacy"
+KIND_ADD_COLLEAGUE = "bimedoc.add_colleague"
+STEP_CREATE_USER = "create_user"
+STEP_CREATE_PHARMACY = "create_pharmacy"
+JOB_STEPS = {
+    KIND_ONBOARD: (STEP_CREATE_USER, STEP_CREATE_PHARMACY),
+    KIND_ADD_COLLEAGUE: (STEP_CREATE_USER,),
+}
+STEP_LABELS = {
+    (KIND_ONBOARD, STEP_CREATE_USER): gettext_lazy("Create the titulaire's Bimedoc user"),
+    (KIND_ONBOARD, STEP_CREATE_PHARMACY): gettext_lazy("Create the pharmacy on Bimedoc"),
+    (KIND_ADD_COLLEAGUE, STEP_CREATE_USER): gettext_lazy("Create the colleague's Bimedoc user"),
+}
+KIND_LABELS = {
+    KIND_ONBOARD: gettext_lazy("Pharmacy set-up on Bimedoc"),
+    KIND_ADD_COLLEAGUE: gettext_lazy("Colleague's Bimedoc account"),
+}
+COLLEAGUE_FUNCTIONS = (Function.ADJOINT, Function.STAGIAIRE)
+
+
+class StepRefused(ProviderError):
+    """A step cannot run as things stand (not a provider answer); the job fails with this message."""
+
+
+# --- The client ---------------------------------------------------------------------------
+
+
+_clients: dict[tuple, BimedocClient] = {}
+
+
+def client() -> BimedocClient:
+    """The process's Bimedoc client (one pooled session), built from settings."""
+    key = (settings.BIMEDOC_BASE_URL, settings.BIMEDOC_PARTNER_ID, settings.BIMEDOC_API_KEY, tuple(settings.PROVIDER_TIMEOUT))
+    if key not in _clients:
+        base_url, partner_id, api_key, timeout = key
+        _clients[key] = BimedocClient(
+            base_url=base_url, partner_id=partner_id, api_key=api_key, recorder=record_call, timeout=timeout
+        )
+    return _clients[key]
+
+
+def close_clients() -> None:
+    """Close the pooled connections of the clients built so far (they are rebuilt on demand)."""
+    while _clients:
+        _key, cached = _clients.popitem()
+        cached.transport.session.close()
+
+
+# --- Accounts -----------------------------------------------------------------------------
+
+
+def user_account(user: User) -> ProviderAccount | None:
+    return ProviderAccount.objects.filter(provider=Provider.BIMEDOC, user=user).first()
+
+
+def pharmacy_account(pharmacy: Pharmacy) -> ProviderAccount | None:
+    return ProviderAccount.objects.filter(provider=Provider.BIMEDOC, pharmacy=pharmacy, user__isnull=True).first()
+
+
+def _ensure_user_account(user: User) -> ProviderAccount:
+    account, _created = ProviderAccount.objects.get_or_create(
+        provider=Provider.BIMEDOC, user=user, defaults={"login": user.email}
+    )
+    return account
+
+
+def _ensure_pharmacy_account(pharmacy: Pharmacy) -> ProviderAccount:
+    account, _created = ProviderAccount.objects.get_or_create(provider=Provider.BIMEDOC, pharmacy=pharmacy, user=None)
+    return account
+
+
+def check_can_get_account(user: User) -> None:
+    """Refuse (ValidationError) when the user already has, or is getting, a Bimedoc account: one per email."""
+    account = user_account(user)
+    if account is not None and account.remote_id:
+        if account.is_active:
+            message = _("%(email)s already has a Bimedoc account: Bimedoc allows one account per email address.")
+        else:
+            message = _("%(email)s already has a Bimedoc account from a set-up that did not finish: retry that one instead.")
+        raise ValidationError(message % {"email": user.email})
+    busy = Job.objects.filter(user=user, kind__in=JOB_STEPS, status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING))
+    if busy.exists():
+        raise ValidationError(_("A Bimedoc account for %(email)s is already being set up.") % {"email": user.email})
+
+
+# --- Starting jobs ------------------------------------------------------------------------
+
+
+def start_onboarding(*, titulaire: User, profile: dict, pharmacy_fields: dict, idempotency_key: str) -> Job:
+    """Create the pharmacy with its titulaire and the job that puts both on Bimedoc (once per key)."""
+    existing = Job.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    check_can_get_account(titulaire)
+    try:
+        with transaction.atomic():
+            onboarding_services.update_profile(titulaire, **profile)
+            pharmacy = onboarding_services.create_pharmacy(titulaire=titulaire, **pharmacy_fields)
+            _ensure_pharmacy_account(pharmacy)
+            _ensure_user_account(titulaire)
+            job = Job.objects.create(
+                kind=KIND_ONBOARD,
+                pharmacy=pharmacy,
+                user=titulaire,
+                requested_by=titulaire,
+                idempotency_key=idempotency_key,
+                steps={name: {"status": "pending"} for name in JOB_STEPS[KIND_ONBOARD]},
+                payload={"function": Function.TITULAIRE},
+            )
+            _enqueue(job)
+    except IntegrityError:
+        # A concurrent submission with the same key won the race: answer with its job.
+        existing = Job.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+def add_colleague(*, pharmacy: Pharmacy, by: User, base_url: str, function: str, email: str, **profile) -> Job:
+    """Add a colleague (adjoint or stagiaire) to the pharmacy, create their Bimedoc user, invite them by email.
+
+    ``base_url`` (scheme and host, e.g. ``https://portal.example``) builds the invitation link.
+    """
+    onboarding_services.require_member(by, pharmacy, functions=[Function.TITULAIRE])
+    if function not in COLLEAGUE_FUNCTIONS:
+        raise ValidationError({"function": _("A colleague is an adjoint or a stagiaire.")})
+    remote_pharmacy = pharmacy_account(pharmacy)
+    if remote_pharmacy is None or not remote_pharmacy.is_active:
+        raise ValidationError(_("The pharmacy is not on Bimedoc yet: finish setting it up first."))
+    email = email.strip().lower()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        invite = user is None
+        if user is None:
+            user = onboarding_services.register_staff(email=email, password=None, **profile)
+        elif Membership.objects.filter(user=user, pharmacy=pharmacy).exists():
+            raise ValidationError({"email": _("%(email)s is already a member of this pharmacy.") % {"email": email}})
+        else:
+            check_can_get_account(user)
+        onboarding_services.add_member(pharmacy=pharmacy, user=user, function=function)
+        _ensure_user_account(user)
+        job = Job.objects.create(
+            kind=KIND_ADD_COLLEAGUE,
+            pharmacy=pharmacy,
+            user=user,
+            requested_by=by,
+            steps={STEP_CREATE_USER: {"status": "pending"}},
+            payload={"function": function},
+        )
+        _enqueue(job)
+        if invite:
+            transaction.on_commit(functools.partial(send_invitation, user=user, pharmacy=pharmacy, by=by, base_url=base_url))
+    return job
+
+
+def send_invitation(*, user: User, pharmacy: Pharmacy, by: User, base_url: str) -> None:
+    """Email a new colleague a link to set their portal password (Django's password-reset confirmation page)."""
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    context = {"user": user, "pharmacy": pharmacy, "by": by, "link": base_url.rstrip("/") + path}
+    subject = _("You are invited to %(pharmacy)s on the pharmacy portal") % {"pharmacy": pharmacy.name}
+    body = render_to_string("bimedoc/invitation_email.txt", context)
+    send_mail(subject, body, None, [user.email])
+
+
+def _enqueue(job: Job) -> None:
+    from .tasks import run_job
+
+    run_job.delay_on_commit(job.pk)
+
+
+def retry_job(job: Job, *, by: User) -> Job:
+    """Resume a failed job from the step that failed (steps that succeeded are not repeated)."""
+    if not can_manage_job(by, job):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status not in (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION):
+            return locked
+        locked.status = JobStatus.PENDING
+        locked.error = ""
+        locked.finished_at = None
+        locked.payload.pop("field_errors", None)
+        for step in locked.steps.values():
+            if step.get("status") != "done":
+                step.update(status="pending", error="")
+        locked.save(update_fields=["status", "error", "finished_at", "payload", "steps", "updated_at"])
+        _enqueue(locked)
+    return locked
+
+
+def correct_and_retry(job: Job, *, by: User, user_fields: dict | None = None, pharmacy_fields: dict | None = None) -> Job:
+    """Save corrected details (the ones Bimedoc refused) and resume the job."""
+    if not can_manage_job(by, job):
+        raise PermissionDenied
+    with transaction.atomic():
+        if user_fields:
+            onboarding_services.update_profile(job.user, **user_fields)
+        if pharmacy_fields:
+            onboarding_services.update_pharmacy(job.pharmacy, **pharmacy_fields)
+        return retry_job(job, by=by)
+
+
+def step_to_correct(job: Job) -> str | None:
+    """The failed step whose details the user can correct (Bimedoc refused some fields), if any."""
+    if job.status != JobStatus.FAILED or not job.payload.get("field_errors"):
+        return None
+    return next((n for n in JOB_STEPS[job.kind] if job.steps.get(n, {}).get("status") == "failed"), None)
+
+
+# --- Who may see a job --------------------------------------------------------------------
+
+
+def visible_job(public_id, user: User) -> Job:
+    """The job, if the user asked for it, is its subject, or is a member of its pharmacy (else DoesNotExist)."""
+    return (
+        Job.objects.filter(kind__in=JOB_STEPS)
+        .filter(Q(requested_by=user) | Q(user=user) | Q(pharmacy__memberships__user=user))
+        .select_related("pharmacy", "user")
+        .distinct()
+        .get(public_id=public_id)
+    )
+
+
+def can_manage_job(user: User, job: Job) -> bool:
+    if job.requested_by_id == user.pk:
+        return True
+    return Membership.objects.filter(user=user, pharmacy_id=job.pharmacy_id, function=Function.TITULAIRE).exists()
+
+
+# --- Running jobs -------------------------------------------------------------------------
+
+
+def run_job(job_id: int, *, task_id: str = "", attempt: int = 1) -> Job | None:
+    """Run a job's remaining steps. Raise RetryableError when a step may succeed later (the task retries)."""
+    job = _claim(job_id, task_id)
+    if job is None:
+        return None
+    with audit_context(job=job, user=job.user, pharmacy=job.pharmacy, task_id=task_id, attempt=attempt):
+        for name in JOB_STEPS[job.kind]:
+            if job.steps.get(name, {}).get("status") == "done":
+                continue
+            # Kept in memory and written with the step's checkpoint (one write less per call).
+            job.steps.setdefault(name, {})["started_at"] = timezone.now().isoformat()
+            try:
+                STEP_RUNNERS[name](job)
+            except RetryableError as exc:
+                _set_step(job, name, status="waiting", error=exc.message)
+                Job.objects.filter(pk=job.pk).update(status=JobStatus.WAITING, error=exc.message, updated_at=timezone.now())
+                raise
+            except ProviderError as exc:
+                return _fail(job, name, exc)
+        job.status = JobStatus.SUCCEEDED
+        job.error = ""
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    return job
+
+
+def give_up(job_id: int, exc: ProviderError) -> Job:
+    """Fail a job whose step kept failing transiently, after the last retry."""
+    job = Job.objects.get(pk=job_id)
+    step = next((n for n in JOB_STEPS[job.kind] if job.steps.get(n, {}).get("status") != "done"), None)
+    reason = _("Bimedoc did not answer properly after %(n)s attempts (%(error)s). Try again later.") % {
+        "n": job.attempts,
+        "error": exc.message,
+    }
+    return _fail(job, step, StepRefused(reason))
+
+
+def _claim(job_id: int, task_id: str) -> Job | None:
+    """Mark the job running for this task, unless it is finished or another task holds it."""
+    now = timezone.now()
+    stale = now - timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        Job.objects.filter(pk=job_id, kind__in=JOB_STEPS)
+        .filter(Q(status__in=(JobStatus.PENDING, JobStatus.WAITING)) | Q(status=JobStatus.RUNNING, updated_at__lt=stale))
+        .update(status=JobStatus.RUNNING, task_id=task_id or "", attempts=F("attempts") + 1, updated_at=now)
+    )
+    if not claimed:
+        return None
+    return Job.objects.select_related("user", "pharmacy").get(pk=job_id)
+
+
+def _set_step(job: Job, name: str, **changes) -> None:
+    job.steps.setdefault(name, {}).update(changes, at=timezone.now().isoformat())
+    Job.objects.filter(pk=job.pk).update(steps=job.steps, updated_at=timezone.now())
+
+
+def _checkpoint(job: Job, name: str, **result) -> None:
+    """Record a step's success (call inside the transaction that stores what it produced)."""
+    job.steps.setdefault(name, {}).update(status="done", error="", finished_at=timezone.now().isoformat(), **result)
+    Job.objects.filter(pk=job.pk).update(steps=job.steps, updated_at=timezone.now())
+
+
+def _fail(job: Job, step: str | None, exc: ProviderError) -> Job:
+    reason = failure_reason(exc)
+    with transaction.atomic():
+        if step:
+            job.steps.setdefault(step, {}).update(status="failed", error=reason, at=timezone.now().isoformat())
+        if isinstance(exc, InvalidRequest) and exc.field_errors:
+            job.payload["field_errors"] = exc.field_errors
+        job.status = JobStatus.FAILED
+        job.error = reason
+        job.finished_at = timezone.now()
+        job.save(update_fields=["steps", "payload", "status", "error", "finished_at", "updated_at"])
+        targets = ProviderAccount.objects.filter(provider=Provider.BIMEDOC).filter(
+            Q(user=job.user) | Q(pharmacy=job.pharmacy, user__isnull=True)
+        )
+        targets.exclude(status=AccountStatus.ACTIVE).update(status=AccountStatus.FAILED, status_detail=reason[:1000])
+    logger.info("Bimedoc job %s failed at %s: %s", job.pk, step, reason)
+    return job
+
+
+def failure_reason(exc: ProviderError) -> str:
+    """A sentence for the person who started the job: what went wrong and what to do."""
+    if isinstance(exc, Conflict):
+        return _("Bimedoc already has a user with this email address.")
+    if isinstance(exc, InvalidRequest):
+        details = "; ".join(f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in exc.field_errors.items())
+        return _("Bimedoc refused some details: %(details)s") % {"details": details or exc.message}
+    if isinstance(exc, AuthenticationError):
+        return _("Bimedoc refused the portal's credentials; an administrator must check the Bimedoc settings.")
+    if isinstance(exc, RetryableError):
+        return _("Bimedoc did not answer properly (%(error)s).") % {"error": exc.message}
+    return exc.message
+
+
+FIELD_LABELS = {
+    "email": gettext_lazy("Email address"),
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "mobile_number": gettext_lazy("Mobile number"),
+    "rpps_number": gettext_lazy("RPPS number"),
+    "gender": gettext_lazy("Gender"),
+    "function": gettext_lazy("Function"),
+    "pharmacy": gettext_lazy("Pharmacy"),
+    "name": gettext_lazy("Pharmacy name"),
+    "phone_number": gettext_lazy("Phone number"),
+    "street": gettext_lazy("Street and number"),
+    "city": gettext_lazy("City"),
+    "postcode": gettext_lazy("Postcode"),
+}
+
+
+def _create_user_step(job: Job) -> None:
+    user = job.user
+    function = job.payload.get("function") or Membership.objects.get(user=user, pharmacy=job.pharmacy).function
+    remote_pharmacy_id = None
+    if job.kind == KIND_ADD_COLLEAGUE:
+        remote = pharmacy_account(job.pharmacy)
+        if remote is None or not remote.is_active:
+            raise StepRefused(_("The pharmacy is not on Bimedoc yet: finish setting it up first."))
+        remote_pharmacy_id = remote.remote_id
+    created = client().create_user(
+        NewUser(
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            mobile_number=user.mobile_number,
+            rpps_number=user.rpps_number,
+            gender=user.gender,
+            function=function,
+            pharmacy=remote_pharmacy_id,
+        )
+    )
+    with transaction.atomic():
+        account = _ensure_user_account(user)
+        account.remote_id = created.id
+        account.login = user.email
+        account.status_detail = ""
+        if job.kind == KIND_ONBOARD:
+            # Kept (encrypted) only until the pharmacy exists.
+            account.secrets = {"jwt": created.token}
+            account.status = AccountStatus.PENDING
+        else:
+            account.secrets = {}
+            account.status = AccountStatus.ACTIVE
+            account.verified_at = timezone.now()
+        account.save()
+        _checkpoint(job, STEP_CREATE_USER, remote_id=created.id)
+
+
+def _create_pharmacy_step(job: Job) -> None:
+    account = _ensure_user_account(job.user)
+    jwt = (account.secrets or {}).get("jwt")
+    if not jwt:
+        raise StepRefused(_("The Bimedoc sign-up token of the titulaire is missing; an administrator must finish the set-up."))
+    pharmacy = job.pharmacy
+    try:
+        created = client().create_pharmacy(
+            jwt,
+            NewPharmacy(
+                name=pharmacy.name,
+                phone_number=pharmacy.phone_number,
+                street=pharmacy.street,
+                city=pharmacy.city,
+                postcode=pharmacy.postcode,
+            ),
+        )
+    except AuthenticationError:
+        # The JWT, not the partner credentials, was refused: the portal cannot get another one.
+        raise StepRefused(
+            _("Bimedoc refused the titulaire's sign-up token (it may have expired); an administrator must finish the set-up.")
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        remote = _ensure_pharmacy_account(pharmacy)
+        remote.remote_id = created.id
+        remote.status = AccountStatus.ACTIVE
+        remote.status_detail = ""
+        remote.verified_at = now
+        remote.save()
+        account.secrets = {}
+        account.status = AccountStatus.ACTIVE
+        account.status_detail = ""
+        account.verified_at = now
+        account.save()
+        _checkpoint(job, STEP_CREATE_PHARMACY, remote_id=created.id)
+
+
+STEP_RUNNERS: dict[str, Callable[[Job], None]] = {
+    STEP_CREATE_USER: _create_user_step,
+    STEP_CREATE_PHARMACY: _create_pharmacy_step,
+}
+
+
+# --- SSO ----------------------------------------------------------------------------------
+
+
+def is_linked(user: User, pharmacy: Pharmacy) -> bool:
+    """Whether the user's Bimedoc user was created in this pharmacy (a Bimedoc user has one pharmacy)."""
+    return Job.objects.filter(kind__in=JOB_STEPS, user=user, pharmacy=pharmacy, status=JobStatus.SUCCEEDED).exists()
+
+
+class NotReady(Exception):
+    """The user cannot open Bimedoc yet; the message says why."""
+
+
+def open_bimedoc(*, user: User, pharmacy: Pharmacy) -> str:
+    """The URL that signs the user in to Bimedoc for this pharmacy (asks Bimedoc for an SSO token now).
+
+    Raises PermissionDenied for non-members, NotReady when the accounts are not active, ProviderError on failure.
+    """
+    onboarding_services.require_member(user, pharmacy)
+    account = user_account(user)
+    remote = pharmacy_account(pharmacy)
+    if remote is None or not remote.is_active:
+        raise NotReady(_("This pharmacy is not on Bimedoc yet."))
+    if account is None or not account.is_active:
+        raise NotReady(_("You do not have an active Bimedoc account yet."))
+    if not is_linked(user, pharmacy):
+        raise NotReady(_("Your Bimedoc account belongs to another pharmacy."))
+    with audit_context(user=user, pharmacy=pharmacy):
+        token = client().create_sso_token(account.remote_id)
+    return sso_url(settings.BIMEDOC_APP_URL, remote.remote_id, token)
