@@ -16,7 +16,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL   ?= redis://127.0.0.1:6379/0
 TEST_CACHE_URL    ?= rediscache://127.0.0.1:6379/1
 
-.PHONY: run test up down lint messages bench install install-dev system-deps clean
+.PHONY: run test up down lint messages install install-dev system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
