@@ -1,0 +1,79 @@
+"""Reads: token revocation and introspection, service requests, the inbox."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from onboarding import tokens
+
+from .models import InboxItem, RevokedToken, ServiceRequest
+
+REVOKED_KEY = "mcg:revoked:{}"
+# How long a "not revoked" answer may be cached; revoking writes the cache at once, so this only bounds memory.
+NOT_REVOKED_TTL = 600
+INACTIVE = {"active": False}
+INTROSPECTION_CLAIMS = ("scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti")
+
+
+def revoked_jtis(claims_list: list[dict]) -> dict[str, bool]:
+    """Whether each token (by its claims) is revoked: one cache round trip, the database only on a miss."""
+    keys = {REVOKED_KEY.format(c["jti"]): c for c in claims_list}
+    cached = cache.get_many(list(keys))
+    answer = {}
+    for key, claims in keys.items():
+        if key in cached:
+            answer[claims["jti"]] = bool(cached[key])
+            continue
+        revoked = RevokedToken.objects.filter(jti=claims["jti"]).exists()
+        ttl = max(1, min(NOT_REVOKED_TTL, int(claims["exp"]) - int(time.time()) + settings.ACCESS_TOKEN_LEEWAY))
+        cache.set(key, revoked, timeout=ttl)
+        answer[claims["jti"]] = revoked
+    return answer
+
+
+def concerns(caller: dict, claims: dict) -> bool:
+    """Whether a token is the caller's business: both were issued to the same OAuth client."""
+    return bool(caller.get("client_id")) and claims.get("client_id") == caller["client_id"]
+
+
+def introspect(token: str, *, caller: dict) -> dict:
+    """RFC 7662 answer about ``token`` for the caller whose token claims are ``caller``.
+
+    Anything the caller may not learn about (invalid, expired, revoked, or not
+    issued to the caller's client) is ``{"active": false}`` and nothing more.
+    """
+    try:
+        claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    except tokens.InvalidToken:
+        return dict(INACTIVE)
+    if not concerns(caller, claims) or revoked_jtis([claims])[claims["jti"]]:
+        return dict(INACTIVE)
+    answer = {"active": True, "token_type": "Bearer"}
+    answer.update({name: claims[name] for name in INTROSPECTION_CLAIMS if name in claims and claims[name] != ""})
+    return answer
+
+
+def service_request_for(provider, public_id) -> ServiceRequest | None:
+    """The provider's own request with this public id, or None."""
+    return (
+        ServiceRequest.objects.filter(provider=provider, public_id=public_id)
+        .select_related("destination")
+        .prefetch_related("items")
+        .first()
+    )
+
+
+def inbox_for(user):
+    return InboxItem.objects.filter(user=user).select_related("request__provider").defer("picture")
+
+
+def inbox_item_for(user, public_id) -> InboxItem | None:
+    """The user's own inbox item, or None (nobody else's)."""
+    return InboxItem.objects.filter(user=user, public_id=public_id).select_related("request__provider").first()
+
+
+def unread_count(user) -> int:
+    return InboxItem.objects.filter(user=user, read_at__isnull=True).count()
