@@ -37,6 +37,10 @@ def error_response(error: OAuthError) -> JsonResponse:
     return response
 
 
+def _has_body(request) -> bool:
+    return request.META.get("CONTENT_LENGTH", "") not in ("", "0")
+
+
 def api_view(*methods: str, content_type: str | None = None):
     """A JSON API view: CSRF-exempt, 405 with Allow for other methods, 415 for other bodies, errors in one shape."""
     allowed = ", ".join(methods)
@@ -48,7 +52,7 @@ def api_view(*methods: str, content_type: str | None = None):
             if request.method not in methods:
                 response = error_response(OAuthError("method_not_allowed", f"Use {allowed} on this URL.", 405, field_errors=None))
                 response["Allow"] = allowed
-            elif content_type and request.content_type != content_type:
+            elif content_type and request.content_type != content_type and _has_body(request):
                 response = error_response(OAuthError("invalid_request", f"Send the body as {content_type}.", 415))
             else:
                 try:
