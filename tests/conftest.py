@@ -41,6 +41,7 @@ def worker_env(django_db_setup, live_server):
         BIMEDOC_BASE_URL=f"{live_server.url}/sandbox/bimedoc",
         BIMEDOC_APP_URL=f"{live_server.url}/sandbox/bimedoc-app",
         EDIN_BASE_URL=f"{live_server.url}/sandbox/edin",
+        DELIVERY_GATEWAY_BACKEND="providers.mcg.gateways.HttpGateway",
         PYTHONUNBUFFERED="1",
     )
     return env
