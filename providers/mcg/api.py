@@ -61,8 +61,9 @@ def api_view(*methods: str, content_type: str | None = None):
                     response = error_response(OAuthError("invalid_request", "The request body is too large.", 413))
                 except OAuthError as error:
                     response = error_response(error)
-            response["Cache-Control"] = "no-store"
-            response["Pragma"] = "no-cache"
+            if "Cache-Control" not in response:
+                response["Cache-Control"] = "no-store"
+                response["Pragma"] = "no-cache"
             return response
 
         return wrapper
@@ -118,12 +119,14 @@ def revoke(request):
     return HttpResponse(status=200)
 
 
+@api_view("GET")
 def jwks(request):
     response = JsonResponse(tokens.jwks())
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
+@api_view("GET")
 def openapi(request):
     return JsonResponse(schemas.openapi_schema(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})
 

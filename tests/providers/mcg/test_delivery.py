@@ -5,12 +5,12 @@ import time
 import pytest
 
 from onboarding.models import OutboundCall
+from providers.http import AuthenticationError
 from providers.mcg import services as mcg_services
 from providers.mcg.gateways import HttpGateway, OutgoingMessage
 from providers.mcg.models import DeliveryAttempt, DeliveryStatus, InboxItem, ServiceRequest
 from providers.sandbox import faults
 from providers.sandbox.gateway.models import GatewayMessage
-from providers.http import AuthenticationError
 
 from .conftest import post_services, services_body
 

@@ -331,3 +331,11 @@ def test_jwks_publishes_the_key_that_verifies_tokens(client, provider_a):
     public_key = jwt.PyJWK(jwk).key
     claims = jwt.decode(token, public_key, algorithms=["ES256"], audience=settings.ACCESS_TOKEN_AUDIENCE)
     assert claims["client_id"] == provider_a.client_id
+
+
+def test_jwks_and_openapi_answer_get_only(client):
+    for path in ("/.well-known/jwks.json", "/mcg/v1/openapi.json"):
+        assert client.get(path).status_code == 200
+        response = client.post(path, {})
+        assert response.status_code == 405 and response["Allow"] == "GET"
+    assert client.get("/.well-known/jwks.json")["Cache-Control"] == "public, max-age=300"
