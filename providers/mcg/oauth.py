@@ -11,8 +11,6 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from django.conf import settings
-
 from onboarding import tokens
 
 from . import selectors
@@ -100,7 +98,7 @@ def authenticate_bearer(request, *, scopes: set[str], any_type: bool = False) ->
     """The claims of the valid, unrevoked portal token the request carries, holding one of ``scopes``."""
     token = bearer_token(request, any_type=any_type)
     try:
-        claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+        claims = selectors.verify_token(token)
     except tokens.InvalidToken:
         raise _invalid_token("The access token is invalid or expired.")
     if selectors.revoked_jtis([claims])[claims["jti"]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +18,53 @@ REVOKED_KEY = "mcg:revoked:{}"
 NOT_REVOKED_TTL = 600
 INACTIVE = {"active": False}
 INTROSPECTION_CLAIMS = ("scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti")
+
+
+class VerifiedTokens:
+    """A per-process memo of tokens whose signature, issuer and audience were verified.
+
+    Checking an ES256 signature (and PyJWT's parsing around it) is most of an
+    introspection's cost; a token string that verified once always verifies, so
+    only its time window (exp/nbf) is checked again. Only valid tokens are kept,
+    at most ``maxsize``, least recently used first out.
+    """
+
+    def __init__(self, maxsize: int = 10_000):
+        self.maxsize = maxsize
+        self._claims: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> dict:
+        """The token's claims (a copy), or InvalidToken."""
+        with self._lock:
+            claims = self._claims.get(token)
+            if claims is not None:
+                self._claims.move_to_end(token)
+        if claims is None:
+            claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+            with self._lock:
+                self._claims[token] = claims
+                if len(self._claims) > self.maxsize:
+                    self._claims.popitem(last=False)
+        now = time.time()
+        leeway = settings.ACCESS_TOKEN_LEEWAY
+        if now >= claims["exp"] + leeway or now < claims["nbf"] - leeway:
+            with self._lock:
+                self._claims.pop(token, None)
+            raise tokens.InvalidToken("token expired or not yet valid")
+        return dict(claims)
+
+    def clear(self):
+        with self._lock:
+            self._claims.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+
+def verify_token(token: str) -> dict:
+    """Claims of a portal access token meant for the portal's APIs, or InvalidToken."""
+    return verified_tokens.verify(token)
 
 
 def revoked_jtis(claims_list: list[dict]) -> dict[str, bool]:
@@ -46,7 +95,7 @@ def introspect(token: str, *, caller: dict) -> dict:
     issued to the caller's client) is ``{"active": false}`` and nothing more.
     """
     try:
-        claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+        claims = verify_token(token)
     except tokens.InvalidToken:
         return dict(INACTIVE)
     if not concerns(caller, claims) or revoked_jtis([claims])[claims["jti"]]:
