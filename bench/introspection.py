@@ -29,6 +29,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -84,7 +85,27 @@ def _client(args):
     return latencies, errors
 
 
-def drive(port: int, path: str, body: dict, authorization: str, *, concurrency: int, duration: float, requests: int):
+@dataclass
+class Target:
+    name: str
+    port: int
+    request: bytes
+    latencies: list = field(default_factory=list)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    def summary(self) -> dict:
+        latencies = sorted(self.latencies)
+        return {
+            "requests": len(latencies),
+            "errors": self.errors,
+            "rps": len(latencies) / self.elapsed if self.elapsed else 0.0,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        }
+
+
+def target(name: str, port: int, path: str, body: dict, authorization: str) -> Target:
     payload = urlencode(body).encode()
     request = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {authorization}\r\n"
@@ -93,21 +114,21 @@ def drive(port: int, path: str, body: dict, authorization: str, *, concurrency: 
     ).encode() + payload
     # Warm up (imports, connections, caches) before measuring.
     _client((port, request, 50, time.monotonic() + 5))
-    per_client = max(1, requests // concurrency)
-    started = time.perf_counter()
-    stop_at = time.monotonic() + duration
+    return Target(name, port, request)
+
+
+def measure(targets: list[Target], *, concurrency: int, duration: float, requests: int, rounds: int) -> None:
+    """Alternate short rounds between the targets, so both see the same background load on a shared machine."""
+    per_client = max(1, requests // (concurrency * rounds))
     with multiprocessing.Pool(concurrency) as pool:
-        results = pool.map(_client, [(port, request, per_client, stop_at)] * concurrency)
-    elapsed = time.perf_counter() - started
-    latencies = sorted(lat for lats, _ in results for lat in lats)
-    errors = sum(e for _, e in results)
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-    }
+        for _ in range(rounds):
+            for t in targets:
+                started = time.perf_counter()
+                stop_at = time.monotonic() + duration / rounds
+                for latencies, errors in pool.map(_client, [(t.port, t.request, per_client, stop_at)] * concurrency):
+                    t.latencies.extend(latencies)
+                    t.errors += errors
+                t.elapsed += time.perf_counter() - started
 
 
 def serve(python: str, cwd: Path, module: str, env: dict, port: int) -> subprocess.Popen:
@@ -163,7 +184,7 @@ def portal_env(database_url: str, cache_url: str, tmp: Path) -> dict:
     return env
 
 
-def bench_portal(args, tmp: Path) -> dict:
+def start_portal(args, tmp: Path) -> tuple[subprocess.Popen, Target]:
     database_url = recreate_database(args.pg, "bench_portal")
     env = portal_env(database_url, args.cache_url, tmp)
     run([PYTHON, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env)
@@ -191,18 +212,12 @@ def bench_portal(args, tmp: Path) -> dict:
             response.raise_for_status()
             return response.json()["access_token"]
 
-        caller, target = token(), token()
-        return drive(
-            port,
-            "/mcg/v1/tokeninfo",
-            {"token": target, "token_type_hint": "access_token"},
-            f"Bearer {caller}",
-            concurrency=args.concurrency,
-            duration=args.duration,
-            requests=args.requests,
-        )
-    finally:
+        caller, token_to_check = token(), token()
+        body = {"token": token_to_check, "token_type_hint": "access_token"}
+        return proc, target("portal /mcg/v1/tokeninfo", port, "/mcg/v1/tokeninfo", body, f"Bearer {caller}")
+    except BaseException:
         stop(proc)
+        raise
 
 
 # --- django-oauth-toolkit ---------------------------------------------------------------------
@@ -263,7 +278,7 @@ def django_version() -> str:
     return django.get_version()
 
 
-def bench_dot(args, tmp: Path) -> dict:
+def start_dot(args, tmp: Path) -> tuple[subprocess.Popen, Target]:
     recreate_database(args.pg, "bench_dot")
     venv = tmp / "dot-venv"
     run([PYTHON, "-m", "venv", str(venv)])
@@ -292,45 +307,46 @@ def bench_dot(args, tmp: Path) -> dict:
     port = free_port()
     proc = serve(python, project, "dotbench.wsgi", env, port)
     try:
-        return drive(
-            port,
-            "/o/introspect/",
-            {"token": tokens["target"]},
-            f"Bearer {tokens['caller']}",
-            concurrency=args.concurrency,
-            duration=args.duration,
-            requests=args.requests,
-        )
-    finally:
+        body = {"token": tokens["target"]}
+        return proc, target(f"django-oauth-toolkit {DOT_VERSION}", port, "/o/introspect/", body, f"Bearer {tokens['caller']}")
+    except BaseException:
         stop(proc)
+        raise
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=2, help="client processes (default 2)")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per server at most (default 8)")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per server (default 8)")
     parser.add_argument("--requests", type=int, default=20000, help="requests per server at most (default 20000)")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds the duration is split into (default 4)")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/14"))
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-introspection-"))
+    servers = []
     try:
-        print("Setting up and measuring the portal's /mcg/v1/tokeninfo …", flush=True)
-        portal = bench_portal(args, tmp)
-        print(f"Setting up django-oauth-toolkit {DOT_VERSION} in {tmp} and measuring its introspection …", flush=True)
-        dot = bench_dot(args, tmp)
+        print("Setting up the portal (gunicorn, 2 workers, PostgreSQL bench_portal) …", flush=True)
+        portal_proc, portal = start_portal(args, tmp)
+        servers.append(portal_proc)
+        print(f"Setting up django-oauth-toolkit {DOT_VERSION} in {tmp} (PostgreSQL bench_dot) …", flush=True)
+        dot_proc, dot = start_dot(args, tmp)
+        servers.append(dot_proc)
+        print(f"Measuring: {args.concurrency} concurrent clients, {args.duration:g} s per server in {args.rounds} rounds …")
+        measure([portal, dot], concurrency=args.concurrency, duration=args.duration, requests=args.requests, rounds=args.rounds)
     finally:
+        for proc in servers:
+            stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
+    results = {t.name: t.summary() for t in (portal, dot)}
     print()
     print(f"{'':28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
-    for name, result in (("portal /mcg/v1/tokeninfo", portal), (f"django-oauth-toolkit {DOT_VERSION}", dot)):
-        print(
-            f"{name:28}{result['rps']:>10.0f}{result['p50_ms']:>10.2f}{result['p99_ms']:>10.2f}"
-            f"{result['requests']:>10}{result['errors']:>8}"
-        )
-    ratio = portal["rps"] / dot["rps"] if dot["rps"] else float("inf")
-    print(f"\nthroughput ratio (portal / django-oauth-toolkit): {ratio:.2f}×")
-    print(f"target: ≥ 2× at p99 < 10 ms — {'met' if ratio >= 2 and portal['p99_ms'] < 10 else 'not met'}")
+    for name, r in results.items():
+        print(f"{name:28}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['requests']:>10}{r['errors']:>8}")
+    p, d = results[portal.name], results[dot.name]
+    ratio = p["rps"] / d["rps"] if d["rps"] else float("inf")
+    print(f"\nthroughput ratio (portal / django-oauth-toolkit): {ratio:.2f}x")
+    print(f"target: >= 2x at p99 < 10 ms: {'met' if ratio >= 2 and p['p99_ms'] < 10 else 'not met'}")
 
 
 if __name__ == "__main__":
