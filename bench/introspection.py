@@ -180,6 +180,7 @@ def portal_env(database_url: str, cache_url: str, tmp: Path) -> dict:
         SECURE_SSL_REDIRECT="false",
         SANDBOX_ENABLED="false",
         LOG_LEVEL="WARNING",
+        PYTHONWARNINGS="ignore:No directory at",
     )
     return env
 

@@ -264,6 +264,10 @@ DELIVERY_RETRY_DELAY = env.int("DELIVERY_RETRY_DELAY", default=10)
 MCG_MAX_BODY_BYTES = env.int("MCG_MAX_BODY_BYTES", default=2_000_000)
 MCG_PICTURE_MAX_BYTES = env.int("MCG_PICTURE_MAX_BYTES", default=1_000_000)
 MCG_PICTURE_MAX_PIXELS = env.int("MCG_PICTURE_MAX_PIXELS", default=4096 * 4096)
+CELERY_BEAT_SCHEDULE["mcg-purge-expired-revocations"] = {
+    "task": "providers.mcg.tasks.purge_expired_revocations",
+    "schedule": 3600.0,
+}
 
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))

@@ -339,3 +339,16 @@ def test_jwks_and_openapi_answer_get_only(client):
         response = client.post(path, {})
         assert response.status_code == 405 and response["Allow"] == "GET"
     assert client.get("/.well-known/jwks.json")["Cache-Control"] == "public, max-age=300"
+
+
+def test_expired_revocations_are_purged(provider_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from providers.mcg.tasks import purge_expired_revocations
+
+    RevokedToken.objects.create(jti="old", expires_at=timezone.now() - timedelta(hours=1))
+    RevokedToken.objects.create(jti="current", expires_at=timezone.now() + timedelta(hours=1))
+    assert purge_expired_revocations() == 1
+    assert list(RevokedToken.objects.values_list("jti", flat=True)) == ["current"]
