@@ -101,11 +101,15 @@ INTROSPECTION_SCOPES = {"tokeninfo", "mobilesaude"}
 @api_view("POST", content_type=FORM)
 def tokeninfo(request):
     """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``."""
-    caller = oauth.authenticate_bearer(request, scopes=INTROSPECTION_SCOPES, any_type=True)
+    oauth.bearer_token(request, any_type=True)  # no credentials: 401 before anything else
     token_value = request.POST.get("token", "")
+    claims = selectors.token_claims(token_value) if token_value else None
+    # The caller's and the token's revocation are looked up in one cache round trip.
+    checked = dict(claims) if claims else None
+    caller = oauth.authenticate_bearer(request, scopes=INTROSPECTION_SCOPES, any_type=True, also_check=checked)
     if not token_value:
         raise OAuthError("invalid_request", "token is required.")
-    return JsonResponse(selectors.introspect(token_value, caller=caller))
+    return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(checked and checked["revoked"])))
 
 
 @api_view("POST", content_type=FORM)

@@ -94,14 +94,21 @@ def _invalid_token(description: str) -> OAuthError:
     )
 
 
-def authenticate_bearer(request, *, scopes: set[str], any_type: bool = False) -> dict:
-    """The claims of the valid, unrevoked portal token the request carries, holding one of ``scopes``."""
+def authenticate_bearer(request, *, scopes: set[str], any_type: bool = False, also_check: dict | None = None) -> dict:
+    """The claims of the valid, unrevoked portal token the request carries, holding one of ``scopes``.
+
+    ``also_check``: claims of another token whose revocation is looked up in the same
+    round trip; the answer is stored in it under ``"revoked"``.
+    """
     token = bearer_token(request, any_type=any_type)
     try:
         claims = selectors.verify_token(token)
     except tokens.InvalidToken:
         raise _invalid_token("The access token is invalid or expired.")
-    if selectors.revoked_jtis([claims])[claims["jti"]]:
+    revoked = selectors.revoked_jtis([claims, also_check] if also_check else [claims])
+    if also_check:
+        also_check["revoked"] = revoked[also_check["jti"]]
+    if revoked[claims["jti"]]:
         raise _invalid_token("The access token has been revoked.")
     if not scopes & set(str(claims.get("scope", "")).split()):
         wanted = " ".join(sorted(scopes))

@@ -88,17 +88,21 @@ def concerns(caller: dict, claims: dict) -> bool:
     return bool(caller.get("client_id")) and claims.get("client_id") == caller["client_id"]
 
 
-def introspect(token: str, *, caller: dict) -> dict:
-    """RFC 7662 answer about ``token`` for the caller whose token claims are ``caller``.
+def token_claims(token: str) -> dict | None:
+    """The claims of a valid portal token, or None."""
+    try:
+        return verify_token(token)
+    except tokens.InvalidToken:
+        return None
+
+
+def introspection(claims: dict | None, *, caller: dict, revoked: bool) -> dict:
+    """RFC 7662 answer about a token (its verified ``claims``, None when invalid) for the caller whose claims are ``caller``.
 
     Anything the caller may not learn about (invalid, expired, revoked, or not
     issued to the caller's client) is ``{"active": false}`` and nothing more.
     """
-    try:
-        claims = verify_token(token)
-    except tokens.InvalidToken:
-        return dict(INACTIVE)
-    if not concerns(caller, claims) or revoked_jtis([claims])[claims["jti"]]:
+    if claims is None or revoked or not concerns(caller, claims):
         return dict(INACTIVE)
     answer = {"active": True, "token_type": "Bearer"}
     answer.update({name: claims[name] for name in INTROSPECTION_CLAIMS if name in claims and claims[name] != ""})

@@ -6,7 +6,7 @@ import logging
 import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -101,7 +101,7 @@ def revoke_token(token: str, *, client_id: str) -> bool:
 
 def purge_expired_revocations() -> int:
     """Forget revocations of tokens that have expired anyway."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.ACCESS_TOKEN_LEEWAY + 60)
+    cutoff = timezone.now() - timedelta(seconds=settings.ACCESS_TOKEN_LEEWAY + 60)
     deleted, _ = RevokedToken.objects.filter(expires_at__lt=cutoff).delete()
     return deleted
 
