@@ -31,21 +31,24 @@ class VerifiedTokens:
 
     def __init__(self, maxsize: int = 10_000):
         self.maxsize = maxsize
-        self._claims: OrderedDict[str, dict] = OrderedDict()
+        self._claims: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> dict:
         """The token's claims (a copy), or InvalidToken."""
+        # Verified against this key ring and audience: a rotated-out key or a new audience forgets the memo.
+        context = (id(tokens.key_ring()), settings.ACCESS_TOKEN_AUDIENCE)
         with self._lock:
-            claims = self._claims.get(token)
-            if claims is not None:
+            entry = self._claims.get(token)
+            if entry is not None:
                 self._claims.move_to_end(token)
-        if claims is None:
-            claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+        if entry is None or entry[0] != context:
+            entry = (context, tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE))
             with self._lock:
-                self._claims[token] = claims
+                self._claims[token] = entry
                 if len(self._claims) > self.maxsize:
                     self._claims.popitem(last=False)
+        claims = entry[1]
         now = time.time()
         leeway = settings.ACCESS_TOKEN_LEEWAY
         if now >= claims["exp"] + leeway or now < claims["nbf"] - leeway:

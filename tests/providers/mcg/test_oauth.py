@@ -352,3 +352,26 @@ def test_expired_revocations_are_purged(provider_a):
     RevokedToken.objects.create(jti="current", expires_at=timezone.now() + timedelta(hours=1))
     assert purge_expired_revocations() == 1
     assert list(RevokedToken.objects.values_list("jti", flat=True)) == ["current"]
+
+
+def test_dropping_a_signing_key_makes_its_tokens_inactive_at_once(client, provider_a, settings):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def pem():
+        key = ec.generate_private_key(ec.SECP256R1())
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+    old, new = pem(), pem()
+    settings.ACCESS_TOKEN_SIGNING_KEYS = [old]
+    token = provider_a.token()
+    assert introspect(client, provider_a.token(), token).json()["active"] is True
+    # Rotation: the new key signs, the old one still verifies.
+    settings.ACCESS_TOKEN_SIGNING_KEYS = [new, old]
+    assert introspect(client, provider_a.token(), token).json()["active"] is True
+    assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+    # The old key is dropped: its tokens stop verifying, even though they were seen before.
+    settings.ACCESS_TOKEN_SIGNING_KEYS = [new]
+    assert introspect(client, provider_a.token(), token).json() == {"active": False}
