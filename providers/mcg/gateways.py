@@ -81,7 +81,21 @@ class NoRecipient(InvalidRequest):
 
 @lru_cache(maxsize=4)
 def _backend(path: str, url: str, api_key: str):
-    return import_string(path)()
+    backend = _backends[(path, url, api_key)] = import_string(path)()
+    return backend
+
+
+def close_gateways() -> None:
+    """Close the backends' pooled connections and forget them (tests, settings changes)."""
+    for backend in _backends.values():
+        session = getattr(getattr(backend, "transport", None), "session", None)
+        if session is not None:
+            session.close()
+    _backends.clear()
+    _backend.cache_clear()
+
+
+_backends: dict = {}
 
 
 def get_gateway():

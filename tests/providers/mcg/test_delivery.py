@@ -7,7 +7,7 @@ import pytest
 from onboarding.models import OutboundCall
 from providers.http import AuthenticationError
 from providers.mcg import services as mcg_services
-from providers.mcg.gateways import HttpGateway, OutgoingMessage
+from providers.mcg.gateways import HttpGateway, OutgoingMessage, close_gateways
 from providers.mcg.models import DeliveryAttempt, DeliveryStatus, InboxItem, ServiceRequest
 from providers.sandbox import faults
 from providers.sandbox.gateway.models import GatewayMessage
@@ -20,7 +20,9 @@ def http_gateway(settings, live_server, transactional_db):
     settings.DELIVERY_GATEWAY_BACKEND = "providers.mcg.gateways.HttpGateway"
     settings.DELIVERY_GATEWAY_URL = f"{live_server.url}/sandbox/gateway"
     settings.DELIVERY_RETRY_DELAY = 0
-    return settings
+    yield settings
+    # Kept-alive connections would hold the live server's threads (and their database sessions) open.
+    close_gateways()
 
 
 def _send(client, provider, staff, channel="SMS", **headers):
@@ -86,6 +88,7 @@ def test_gateway_refuses_a_wrong_api_key(live_server, transactional_db):
     gateway = HttpGateway(base_url=f"{live_server.url}/sandbox/gateway", api_key="wrong")
     with pytest.raises(AuthenticationError):
         gateway.send(OutgoingMessage(message_id="m1", channel="sms", to="+33600000000", title="t", body="b"))
+    gateway.transport.session.close()
     assert not GatewayMessage.objects.exists()
 
 
