@@ -1,5 +1,6 @@
 """Delivery over the HTTP gateway backend to the sandbox gateway, over real HTTP; retries; a real worker."""
 
+import gc
 import time
 
 import pytest
@@ -21,8 +22,10 @@ def http_gateway(settings, live_server, transactional_db):
     settings.DELIVERY_GATEWAY_URL = f"{live_server.url}/sandbox/gateway"
     settings.DELIVERY_RETRY_DELAY = 0
     yield settings
-    # Kept-alive connections would hold the live server's threads (and their database sessions) open.
+    # Kept-alive connections would hold the live server's threads (and their database sessions) open;
+    # a failed call's traceback can keep its socket alive in a reference cycle until collected.
     close_gateways()
+    gc.collect()
 
 
 def _send(client, provider, staff, channel="SMS", **headers):
