@@ -19,6 +19,8 @@ class ServiceProviderAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+            if "active" in form.changed_data:
+                services.set_active(obj, obj.active)
             return
         provider, secret = services.create_service_provider(
             provider_id=obj.provider_id, name=obj.name, service_ids=obj.service_ids or []

@@ -29,6 +29,8 @@ class ServiceProvider(models.Model):
     service_token = models.UUIDField(_("service token"), default=uuid.uuid4, unique=True)
     service_ids = models.JSONField(_("allowed service ids"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Tokens issued before this moment are void (set when the secret is reset or the provider deactivated).
+    tokens_valid_after = models.DateTimeField(_("tokens valid after"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

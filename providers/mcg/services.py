@@ -59,11 +59,31 @@ def create_service_provider(*, provider_id: int, name: str, service_ids=()) -> t
 
 
 def reset_client_secret(provider: ServiceProvider) -> str:
-    """Give the provider a new client secret; the old one stops working at once."""
+    """Give the provider a new client secret; the old one and every token issued so far stop working at once."""
     secret = new_client_secret()
     provider.client_secret_hash = hash_client_secret(secret)
     provider.save(update_fields=["client_secret_hash"])
+    void_tokens(provider)
     return secret
+
+
+def set_active(provider: ServiceProvider, active: bool) -> None:
+    """Activate or deactivate a provider; deactivating voids its tokens at once."""
+    provider.active = active
+    provider.save(update_fields=["active"])
+    void_tokens(provider)
+
+
+def void_tokens(provider: ServiceProvider) -> None:
+    """Every token issued to the provider until now stops working (also what introspection sees)."""
+    provider.tokens_valid_after = timezone.now()
+    provider.save(update_fields=["tokens_valid_after"])
+    transaction.on_commit(lambda: _forget_cutoff(provider.client_id))
+    _forget_cutoff(provider.client_id)
+
+
+def _forget_cutoff(client_id: str) -> None:
+    cache.delete(selectors.CLIENT_CUTOFF_KEY.format(client_id))
 
 
 class InvalidScope(Exception):

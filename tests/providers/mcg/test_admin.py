@@ -47,3 +47,23 @@ def test_admin_pages_render(admin_client, provider_a, staff, client):
         "/admin/mcg/revokedtoken/",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_deactivating_in_admin_voids_the_providers_tokens(admin_client, provider_a):
+    from .conftest import introspect
+
+    caller = provider_a.token()
+    model = provider_a.model
+    response = admin_client.post(
+        f"/admin/mcg/serviceprovider/{model.pk}/change/",
+        {
+            "provider_id": model.provider_id,
+            "name": model.name,
+            "service_ids": "[1, 2]",
+            "service_token": str(model.service_token),
+        },
+    )
+    assert response.status_code == 302
+    model.refresh_from_db()
+    assert not model.active and model.tokens_valid_after is not None
+    assert introspect(admin_client, caller, caller).status_code == 401

@@ -375,3 +375,36 @@ def test_dropping_a_signing_key_makes_its_tokens_inactive_at_once(client, provid
     # The old key is dropped: its tokens stop verifying, even though they were seen before.
     settings.ACCESS_TOKEN_SIGNING_KEYS = [new]
     assert introspect(client, provider_a.token(), token).json() == {"active": False}
+
+
+def _issued_earlier(provider, seconds=10):
+    now = time.time()
+    with mock.patch("time.time", return_value=now - seconds):
+        return provider.token()
+
+
+def test_resetting_the_secret_voids_every_token_issued_before(client, provider_a):
+    from providers.mcg import services
+
+    old = _issued_earlier(provider_a)
+    caller = provider_a.token()
+    assert introspect(client, caller, old).json()["active"] is True  # cached as valid
+    services.reset_client_secret(provider_a.model)
+    assert introspect(client, provider_a.token(), old).json() == {"active": False}
+    # The old secret no longer gets tokens.
+    response = client.post("/mcg/v1/token", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=provider_a.basic())
+    assert response.status_code == 401
+
+
+def test_deactivating_a_provider_voids_its_tokens_everywhere(client, provider_a, provider_b, staff):
+    from providers.mcg import services
+
+    from .conftest import post_services, services_body
+
+    caller = provider_a.token()
+    assert introspect(client, caller, provider_a.token()).json()["active"] is True
+    services.set_active(provider_a.model, False)
+    assert introspect(client, caller, provider_a.token()).status_code == 401
+    assert post_services(client, caller, services_body(provider_a, staff)).status_code == 401
+    # Others are not affected.
+    assert introspect(client, provider_b.token(), provider_b.token()).json()["active"] is True
