@@ -5,6 +5,7 @@ import hmac
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,11 @@ class ServiceProvider(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.provider_id})"
+
+    def clean(self):
+        ids = self.service_ids
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise ValidationError({"service_ids": _("Enter a list of whole numbers, e.g. [1, 2].")})
 
     def check_client_secret(self, secret: str) -> bool:
         return hmac.compare_digest(self.client_secret_hash, hash_client_secret(secret))

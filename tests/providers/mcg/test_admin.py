@@ -67,3 +67,14 @@ def test_deactivating_in_admin_voids_the_providers_tokens(admin_client, provider
     model.refresh_from_db()
     assert not model.active and model.tokens_valid_after is not None
     assert introspect(admin_client, caller, caller).status_code == 401
+
+
+@pytest.mark.parametrize("service_ids", ['["x"]', '{"a": 1}', "[true]"])
+def test_admin_refuses_service_ids_that_are_not_whole_numbers(admin_client, service_ids):
+    response = admin_client.post(
+        "/admin/mcg/serviceprovider/add/",
+        {"provider_id": "13", "name": "X", "service_ids": service_ids, "service_token": "6f1d9c3e-8b1a-4c2e-9f3a-2d4b5c6e7f81"},
+    )
+    assert response.status_code == 200
+    assert "whole numbers" in response.content.decode()
+    assert not ServiceProvider.objects.filter(provider_id=13).exists()
