@@ -11,7 +11,7 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -59,6 +59,8 @@ def api_view(*methods: str, content_type: str | None = None):
                     response = view(request, *args, **kwargs)
                 except RequestDataTooBig:
                     response = error_response(OAuthError("invalid_request", "The request body is too large.", 413))
+                except SuspiciousOperation:
+                    response = error_response(OAuthError("invalid_request", "The request could not be read.", 400))
                 except OAuthError as error:
                     response = error_response(error)
             if "Cache-Control" not in response:
@@ -158,7 +160,7 @@ def services_endpoint(request):
         raise OAuthError("invalid_request", f"The body must be at most {settings.MCG_MAX_BODY_BYTES} bytes.", 413)
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise OAuthError("invalid_request", "The body is not valid JSON.")
     try:
         call = schemas.parse_service_call(data)

@@ -408,3 +408,16 @@ def test_deactivating_a_provider_voids_its_tokens_everywhere(client, provider_a,
     assert post_services(client, caller, services_body(provider_a, staff)).status_code == 401
     # Others are not affected.
     assert introspect(client, provider_b.token(), provider_b.token()).json()["active"] is True
+
+
+def test_too_many_form_fields_is_a_json_400(client, provider_a, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"f{i}=x" for i in range(20))
+    response = client.post(
+        "/mcg/v1/tokeninfo",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Bearer {provider_a.token()}",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"

@@ -262,6 +262,7 @@ def test_bad_json_content_type_and_huge_bodies(client, provider_a, settings):
     _expect(client.post("/Services", "{not json", content_type="application/json", **auth), 400, "invalid_request")
     _expect(client.post("/Services", b"\xff\xfe", content_type="application/json", **auth), 400, "invalid_request")
     _expect(client.post("/Services", "[1, 2]", content_type="application/json", **auth), 400, "invalid_request")
+    _expect(client.post("/Services", "[" * 100_000, content_type="application/json", **auth), 400, "invalid_request")
     _expect(client.post("/Services", "a=1", content_type="text/plain", **auth), 415, "invalid_request")
     settings.MCG_MAX_BODY_BYTES = 100
     _expect(
