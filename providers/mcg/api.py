@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import uuid
 
 from django.conf import settings
@@ -20,14 +19,12 @@ from onboarding import tokens
 
 from . import oauth, schemas, selectors, services
 from .models import ServiceProvider
-from .oauth import OAuthError
-
-logger = logging.getLogger(__name__)
+from .oauth import ApiError
 
 FORM = "application/x-www-form-urlencoded"
 
 
-def error_response(error: OAuthError) -> JsonResponse:
+def error_response(error: ApiError) -> JsonResponse:
     body = {"error": error.error, "error_description": error.description}
     if error.field_errors:
         body["field_errors"] = error.field_errors
@@ -50,18 +47,18 @@ def api_view(*methods: str, content_type: str | None = None):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                response = error_response(OAuthError("method_not_allowed", f"Use {allowed} on this URL.", 405, field_errors=None))
+                response = error_response(ApiError("method_not_allowed", f"Use {allowed} on this URL.", 405))
                 response["Allow"] = allowed
             elif content_type and request.content_type != content_type and _has_body(request):
-                response = error_response(OAuthError("invalid_request", f"Send the body as {content_type}.", 415))
+                response = error_response(ApiError("invalid_request", f"Send the body as {content_type}.", 415))
             else:
                 try:
                     response = view(request, *args, **kwargs)
                 except RequestDataTooBig:
-                    response = error_response(OAuthError("invalid_request", "The request body is too large.", 413))
+                    response = error_response(ApiError("invalid_request", "The request body is too large.", 413))
                 except SuspiciousOperation:
-                    response = error_response(OAuthError("invalid_request", "The request could not be read.", 400))
-                except OAuthError as error:
+                    response = error_response(ApiError("invalid_request", "The request could not be read.", 400))
+                except ApiError as error:
                     response = error_response(error)
             if "Cache-Control" not in response:
                 response["Cache-Control"] = "no-store"
@@ -79,13 +76,13 @@ def token(request):
     provider = oauth.authenticate_client(request)
     grant_type = request.POST.get("grant_type", "")
     if not grant_type:
-        raise OAuthError("invalid_request", "grant_type is required.")
+        raise ApiError("invalid_request", "grant_type is required.")
     if grant_type != "client_credentials":
-        raise OAuthError("unsupported_grant_type", "Only the client_credentials grant is supported.")
+        raise ApiError("unsupported_grant_type", "Only the client_credentials grant is supported.")
     try:
         issued = services.issue_provider_token(provider, scope=request.POST.get("scope"))
     except services.InvalidScope as exc:
-        raise OAuthError("invalid_scope", str(exc))
+        raise ApiError("invalid_scope", str(exc))
     return JsonResponse(
         {
             "access_token": issued.token,
@@ -110,7 +107,7 @@ def tokeninfo(request):
     checked = dict(claims) if claims else None
     caller = oauth.authenticate_bearer(request, scopes=INTROSPECTION_SCOPES, any_type=True, also_check=checked)
     if not token_value:
-        raise OAuthError("invalid_request", "token is required.")
+        raise ApiError("invalid_request", "token is required.")
     return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(checked and checked["revoked"])))
 
 
@@ -120,7 +117,7 @@ def revoke(request):
     provider = oauth.authenticate_client(request)
     token_value = request.POST.get("token", "")
     if not token_value:
-        raise OAuthError("invalid_request", "token is required.")
+        raise ApiError("invalid_request", "token is required.")
     services.revoke_token(token_value, client_id=provider.client_id)
     return HttpResponse(status=200)
 
@@ -141,7 +138,7 @@ def _provider_for(request) -> ServiceProvider:
     claims = oauth.authenticate_bearer(request, scopes={"services"})
     provider = ServiceProvider.objects.filter(client_id=claims.get("client_id", ""), active=True).first()
     if provider is None or str(provider.provider_id) != claims.get("sub"):
-        raise OAuthError("invalid_token", "The access token is not a service provider's.", 401, 'Bearer realm="mcg"')
+        raise ApiError("invalid_token", "The access token is not a service provider's.", 401, 'Bearer realm="mcg"')
     return provider
 
 
@@ -154,27 +151,27 @@ def services_endpoint(request):
     """Consume a service: deliver a notification, advertisement or coupon to a portal user."""
     provider = _provider_for(request)
     if request.content_type != "application/json":
-        raise OAuthError("invalid_request", "Send the body as application/json.", 415)
+        raise ApiError("invalid_request", "Send the body as application/json.", 415)
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > settings.MCG_MAX_BODY_BYTES:
-        raise OAuthError("invalid_request", f"The body must be at most {settings.MCG_MAX_BODY_BYTES} bytes.", 413)
+        raise ApiError("invalid_request", f"The body must be at most {settings.MCG_MAX_BODY_BYTES} bytes.", 413)
     try:
         data = json.loads(request.body)
     except (ValueError, RecursionError):
-        raise OAuthError("invalid_request", "The body is not valid JSON.")
+        raise ApiError("invalid_request", "The body is not valid JSON.")
     try:
         call = schemas.parse_service_call(data)
         key = schemas.parse_idempotency_key(request.headers.get("Idempotency-Key"))
         service_request = services.submit_service_request(provider, call, idempotency_key=key)
     except schemas.InvalidBody as exc:
-        raise OAuthError("invalid_request", exc.message, 400, field_errors=exc.field_errors)
+        raise ApiError("invalid_request", exc.message, 400, field_errors=exc.field_errors)
     except services.Forbidden as exc:
-        raise OAuthError("forbidden", str(exc), 403)
+        raise ApiError("forbidden", str(exc), 403)
     except services.NotFound as exc:
-        raise OAuthError("not_found", str(exc), 404)
+        raise ApiError("not_found", str(exc), 404)
     except services.Duplicate as exc:
         response = error_response(
-            OAuthError("conflict", "A request with this Idempotency-Key was already accepted; nothing was sent again.", 409)
+            ApiError("conflict", "A request with this Idempotency-Key was already accepted; nothing was sent again.", 409)
         )
         response["Location"] = _request_url(request, exc.existing)
         return response
@@ -194,5 +191,5 @@ def service_request_detail(request, request_id: str):
         public_id = None
     service_request = selectors.service_request_for(provider, public_id) if public_id else None
     if service_request is None:
-        raise OAuthError("not_found", "No request of yours has this id.", 404)
+        raise ApiError("not_found", "No request of yours has this id.", 404)
     return JsonResponse(schemas.service_request_json(service_request, _request_url(request, service_request)))

@@ -20,8 +20,11 @@ REALM = "mcg"
 
 
 @dataclass
-class OAuthError(Exception):
-    """An error answered as ``{"error": ..., "error_description": ...}`` with the right status and headers."""
+class ApiError(Exception):
+    """An error answered as ``{"error": ..., "error_description": ...}`` with the right status and headers.
+
+    OAuth endpoints use RFC 6749 §5.2 / RFC 6750 §3.1 codes; /Services uses the same shape.
+    """
 
     error: str
     description: str
@@ -33,8 +36,8 @@ class OAuthError(Exception):
         return f"{self.error}: {self.description}"
 
 
-def _invalid_client(description: str, scheme: str = "Basic") -> OAuthError:
-    return OAuthError("invalid_client", description, 401, f'{scheme} realm="{REALM}"')
+def _invalid_client(description: str, scheme: str = "Basic") -> ApiError:
+    return ApiError("invalid_client", description, 401, f'{scheme} realm="{REALM}"')
 
 
 def client_credentials(request) -> tuple[str, str] | None:
@@ -46,7 +49,7 @@ def client_credentials(request) -> tuple[str, str] | None:
         if scheme.lower() != "basic":
             raise _invalid_client("Use HTTP Basic authentication or client_id and client_secret in the body.")
         if in_body:
-            raise OAuthError("invalid_request", "Use only one client authentication method.")
+            raise ApiError("invalid_request", "Use only one client authentication method.")
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
@@ -62,7 +65,7 @@ def client_credentials(request) -> tuple[str, str] | None:
 
 
 def authenticate_client(request) -> ServiceProvider:
-    """The active service provider whose credentials the request carries; else OAuthError(invalid_client)."""
+    """The active service provider whose credentials the request carries; else ApiError(invalid_client)."""
     credentials = client_credentials(request)
     if credentials is None:
         raise _invalid_client("Client authentication is required.")
@@ -77,7 +80,7 @@ def bearer_token(request, *, any_type: bool = False) -> str:
     """The token in ``Authorization: Bearer <JWT>`` (or any ``<type> <JWT>`` when ``any_type``)."""
     header = request.headers.get("Authorization", "")
     if not header:
-        raise OAuthError("invalid_request", "Authentication is required.", 401, f'Bearer realm="{REALM}"')
+        raise ApiError("invalid_request", "Authentication is required.", 401, f'Bearer realm="{REALM}"')
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if not token or (not any_type and scheme.lower() != "bearer"):
@@ -85,8 +88,8 @@ def bearer_token(request, *, any_type: bool = False) -> str:
     return token
 
 
-def _invalid_token(description: str) -> OAuthError:
-    return OAuthError(
+def _invalid_token(description: str) -> ApiError:
+    return ApiError(
         "invalid_token",
         description,
         401,
@@ -112,7 +115,7 @@ def authenticate_bearer(request, *, scopes: set[str], any_type: bool = False, al
         raise _invalid_token("The access token has been revoked.")
     if not scopes & set(str(claims.get("scope", "")).split()):
         wanted = " ".join(sorted(scopes))
-        raise OAuthError(
+        raise ApiError(
             "insufficient_scope",
             f"The access token lacks the scope this needs ({wanted}).",
             403,
