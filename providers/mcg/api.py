@@ -100,15 +100,15 @@ INTROSPECTION_SCOPES = {"tokeninfo", "mobilesaude"}
 @api_view("POST", content_type=FORM)
 def tokeninfo(request):
     """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``."""
-    oauth.bearer_token(request, any_type=True)  # no credentials: 401 before anything else
+    caller = oauth.verified_bearer(request, any_type=True)
     token_value = request.POST.get("token", "")
     claims = selectors.token_claims(token_value) if token_value else None
-    # The caller's and the token's revocation are looked up in one cache round trip.
-    checked = dict(claims) if claims else None
-    caller = oauth.authenticate_bearer(request, scopes=INTROSPECTION_SCOPES, any_type=True, also_check=checked)
+    # The caller's and the token's revocation: one cache round trip.
+    revoked = selectors.revoked_jtis([caller, claims] if claims else [caller])
+    oauth.ensure_usable(caller, revoked=revoked[caller["jti"]], scopes=INTROSPECTION_SCOPES)
     if not token_value:
         raise ApiError("invalid_request", "token is required.")
-    return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(checked and checked["revoked"])))
+    return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(claims) and revoked[claims["jti"]]))
 
 
 @api_view("POST", content_type=FORM)

@@ -97,21 +97,18 @@ def _invalid_token(description: str) -> ApiError:
     )
 
 
-def authenticate_bearer(request, *, scopes: set[str], any_type: bool = False, also_check: dict | None = None) -> dict:
-    """The claims of the valid, unrevoked portal token the request carries, holding one of ``scopes``.
-
-    ``also_check``: claims of another token whose revocation is looked up in the same
-    round trip; the answer is stored in it under ``"revoked"``.
-    """
+def verified_bearer(request, *, any_type: bool = False) -> dict:
+    """The claims of the valid portal token the request carries (revocation not yet checked); else 401."""
     token = bearer_token(request, any_type=any_type)
     try:
-        claims = selectors.verify_token(token)
+        return selectors.verify_token(token)
     except tokens.InvalidToken:
         raise _invalid_token("The access token is invalid or expired.")
-    revoked = selectors.revoked_jtis([claims, also_check] if also_check else [claims])
-    if also_check:
-        also_check["revoked"] = revoked[also_check["jti"]]
-    if revoked[claims["jti"]]:
+
+
+def ensure_usable(claims: dict, *, revoked: bool, scopes: set[str]) -> None:
+    """401 for a revoked token, 403 for one that holds none of ``scopes``."""
+    if revoked:
         raise _invalid_token("The access token has been revoked.")
     if not scopes & set(str(claims.get("scope", "")).split()):
         wanted = " ".join(sorted(scopes))
@@ -121,4 +118,10 @@ def authenticate_bearer(request, *, scopes: set[str], any_type: bool = False, al
             403,
             f'Bearer realm="{REALM}", error="insufficient_scope", scope="{wanted}"',
         )
+
+
+def authenticate_bearer(request, *, scopes: set[str]) -> dict:
+    """The claims of the valid, unrevoked bearer token the request carries, holding one of ``scopes``."""
+    claims = verified_bearer(request)
+    ensure_usable(claims, revoked=selectors.revoked_jtis([claims])[claims["jti"]], scopes=scopes)
     return claims
