@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "providers.mcg.context_processors.inbox",
             ],
         },
     },
@@ -275,6 +276,25 @@ MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO = env.int("MOBILESAUDE_THROTTLE_FAILUR
 MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS", default=30)
 if min(MOBILESAUDE_THROTTLE_WINDOW, MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO, MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS) < 1:
     raise ImproperlyConfigured("MOBILESAUDE_THROTTLE_* settings must be positive.")
+
+# MCG service-provider API (/mcg/v1/..., /Services) and delivery of what providers send.
+# Delivery gateway for SMS, push (FCM) and SAT: a dotted path to a backend class.
+# "providers.mcg.gateways.ConsoleGateway" (default) writes to the log;
+# "providers.mcg.gateways.HttpGateway" posts to DELIVERY_GATEWAY_URL (the sandbox gateway by default).
+DELIVERY_GATEWAY_BACKEND = env.str("DELIVERY_GATEWAY_BACKEND", default="providers.mcg.gateways.ConsoleGateway")
+DELIVERY_GATEWAY_URL = env.str("DELIVERY_GATEWAY_URL", default=f"{SANDBOX_URL}/gateway").rstrip("/")
+DELIVERY_GATEWAY_API_KEY = env.str("DELIVERY_GATEWAY_API_KEY", default="sandbox-gateway-key" if DEBUG else "")
+# Tries per delivery before an item is marked failed; the wait doubles from DELIVERY_RETRY_DELAY seconds.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+DELIVERY_RETRY_DELAY = env.int("DELIVERY_RETRY_DELAY", default=10)
+# Largest /Services body, and largest advertisement picture (decoded bytes, pixels).
+MCG_MAX_BODY_BYTES = env.int("MCG_MAX_BODY_BYTES", default=2_000_000)
+MCG_PICTURE_MAX_BYTES = env.int("MCG_PICTURE_MAX_BYTES", default=1_000_000)
+MCG_PICTURE_MAX_PIXELS = env.int("MCG_PICTURE_MAX_PIXELS", default=4096 * 4096)
+CELERY_BEAT_SCHEDULE["mcg-purge-expired-revocations"] = {
+    "task": "providers.mcg.tasks.purge_expired_revocations",
+    "schedule": 3600.0,
+}
 
 # (connect, read) seconds for every outbound call.
 PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))

@@ -48,6 +48,7 @@ def worker_env(django_db_setup, live_server, worker_mail_dir):
         BIMEDOC_APP_URL=f"{live_server.url}/sandbox/bimedoc-app",
         EDIN_BASE_URL=f"{live_server.url}/sandbox/edin",
         EMAIL_URL=f"filemail:///{worker_mail_dir}",
+        DELIVERY_GATEWAY_BACKEND="providers.mcg.gateways.HttpGateway",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import api, views
+
+urlpatterns = [
+    path("mcg/v1/token", api.token, name="mcg-token"),
+    path("mcg/v1/tokeninfo", api.tokeninfo, name="mcg-tokeninfo"),
+    path("mcg/v1/revoke", api.revoke, name="mcg-revoke"),
+    path("mcg/v1/openapi.json", api.openapi, name="mcg-openapi"),
+    path(".well-known/jwks.json", api.jwks, name="jwks"),
+    path("Services", api.services_endpoint, name="mcg-services"),
+    path("Services/<str:request_id>", api.service_request_detail, name="mcg-service-request"),
+    path("inbox/", views.inbox, name="mcg-inbox"),
+    path("inbox/<uuid:public_id>/", views.item_detail, name="mcg-inbox-item"),
+    path("inbox/<uuid:public_id>/mark", views.item_mark, name="mcg-inbox-mark"),
+    path("inbox/<uuid:public_id>/picture", views.item_picture, name="mcg-inbox-picture"),
+    path("inbox/<uuid:public_id>/qr.png", views.item_qr_code, name="mcg-inbox-qr"),
+]

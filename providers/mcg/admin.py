@@ -1,0 +1,112 @@
+"""Admin for service providers, their requests, revoked tokens, inbox items and delivery attempts."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import DeliveryAttempt, InboxItem, RevokedToken, ServiceProvider, ServiceRequest
+
+
+@admin.register(ServiceProvider)
+class ServiceProviderAdmin(admin.ModelAdmin):
+    list_display = ("provider_id", "name", "client_id", "service_ids", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name", "client_id", "=provider_id")
+    readonly_fields = ("client_id", "created_at")
+    fields = ("provider_id", "name", "service_ids", "service_token", "active", "client_id", "created_at")
+    actions = ["reset_secret"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            if "active" in form.changed_data:
+                services.set_active(obj, obj.active)
+            return
+        provider, secret = services.create_service_provider(
+            provider_id=obj.provider_id, name=obj.name, service_ids=obj.service_ids or []
+        )
+        obj.pk = provider.pk
+        obj.refresh_from_db()
+        # The one moment the secret exists in clear: hand it over now, it is stored only hashed.
+        messages.warning(
+            request,
+            _("Client id: %(client_id)s — client secret (shown once, copy it now): %(secret)s")
+            % {"client_id": provider.client_id, "secret": secret},
+        )
+
+    @admin.action(description=_("Issue a new client secret (the old one stops working)"))
+    def reset_secret(self, request, queryset):
+        for provider in queryset:
+            secret = services.reset_client_secret(provider)
+            messages.warning(
+                request,
+                _("%(provider)s: new client secret (shown once): %(secret)s") % {"provider": provider, "secret": secret},
+            )
+
+
+class InboxItemInline(admin.TabularInline):
+    model = InboxItem
+    extra = 0
+    fields = ("kind", "title", "channel", "delivery_status", "read_at")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(admin.ModelAdmin):
+    list_display = ("public_id", "provider", "service_id", "destination", "status", "created_at")
+    list_filter = ("status", "provider")
+    search_fields = ("public_id", "idempotency_key", "destination__email")
+    readonly_fields = ("public_id", "provider", "idempotency_key", "service_id", "destination", "payload", "status", "created_at")
+    inlines = [InboxItemInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    readonly_fields = ("created_at", "channel", "backend", "attempt", "succeeded", "retryable", "remote_id", "error")
+    fields = readonly_fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "user", "channel", "delivery_status", "read_at", "created_at")
+    list_filter = ("kind", "channel", "delivery_status")
+    search_fields = ("title", "user__email", "public_id")
+    exclude = ("picture",)
+    readonly_fields = ("public_id", "request", "user", "kind", "picture_type", "qr_payload", "delivery_status", "created_at")
+    inlines = [DeliveryAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    list_display = ("item", "channel", "attempt", "succeeded", "retryable", "backend", "created_at")
+    list_filter = ("channel", "succeeded")
+    readonly_fields = ("item", "channel", "backend", "attempt", "succeeded", "retryable", "remote_id", "error", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RevokedToken)
+class RevokedTokenAdmin(admin.ModelAdmin):
+    list_display = ("jti", "client_id", "revoked_at", "expires_at")
+    search_fields = ("jti", "client_id")
+    readonly_fields = ("jti", "client_id", "revoked_at", "expires_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,195 @@
+"""The service-provider API: token (RFC 6749 §4.4), tokeninfo (RFC 7662), revoke (RFC 7009), /Services and JWKS.
+
+Every error is ``{"error": <code>, "error_description": <text>[, "field_errors": {...}]}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from onboarding import tokens
+
+from . import oauth, schemas, selectors, services
+from .models import ServiceProvider
+from .oauth import ApiError
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def error_response(error: ApiError) -> JsonResponse:
+    body = {"error": error.error, "error_description": error.description}
+    if error.field_errors:
+        body["field_errors"] = error.field_errors
+    response = JsonResponse(body, status=error.status)
+    if error.www_authenticate:
+        response["WWW-Authenticate"] = error.www_authenticate
+    return response
+
+
+def _has_body(request) -> bool:
+    return request.META.get("CONTENT_LENGTH", "") not in ("", "0")
+
+
+def api_view(*methods: str, content_type: str | None = None):
+    """A JSON API view: CSRF-exempt, 405 with Allow for other methods, 415 for other bodies, errors in one shape."""
+    allowed = ", ".join(methods)
+
+    def decorator(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                response = error_response(ApiError("method_not_allowed", f"Use {allowed} on this URL.", 405))
+                response["Allow"] = allowed
+            elif content_type and request.content_type != content_type and _has_body(request):
+                response = error_response(ApiError("invalid_request", f"Send the body as {content_type}.", 415))
+            else:
+                try:
+                    response = view(request, *args, **kwargs)
+                except RequestDataTooBig:
+                    response = error_response(ApiError("invalid_request", "The request body is too large.", 413))
+                except SuspiciousOperation:
+                    response = error_response(ApiError("invalid_request", "The request could not be read.", 400))
+                except ApiError as error:
+                    response = error_response(error)
+            if "Cache-Control" not in response:
+                response["Cache-Control"] = "no-store"
+                response["Pragma"] = "no-cache"
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+@api_view("POST", content_type=FORM)
+def token(request):
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4) for service providers."""
+    provider = oauth.authenticate_client(request)
+    grant_type = request.POST.get("grant_type", "")
+    if not grant_type:
+        raise ApiError("invalid_request", "grant_type is required.")
+    if grant_type != "client_credentials":
+        raise ApiError("unsupported_grant_type", "Only the client_credentials grant is supported.")
+    try:
+        issued = services.issue_provider_token(provider, scope=request.POST.get("scope"))
+    except services.InvalidScope as exc:
+        raise ApiError("invalid_scope", str(exc))
+    return JsonResponse(
+        {
+            "access_token": issued.token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_at - issued.claims["iat"],
+            "scope": issued.claims["scope"],
+        }
+    )
+
+
+# Token kinds allowed to ask about tokens: providers' tokens and Mobile Saúde client tokens (not per-user tokens).
+INTROSPECTION_SCOPES = {"tokeninfo", "mobilesaude"}
+
+
+@api_view("POST", content_type=FORM)
+def tokeninfo(request):
+    """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``."""
+    caller = oauth.verified_bearer(request, any_type=True)
+    token_value = request.POST.get("token", "")
+    claims = selectors.token_claims(token_value) if token_value else None
+    # The caller's and the token's revocation: one cache round trip.
+    revoked = selectors.revoked_jtis([caller, claims] if claims else [caller])
+    oauth.ensure_usable(caller, revoked=revoked[caller["jti"]], scopes=INTROSPECTION_SCOPES)
+    if not token_value:
+        raise ApiError("invalid_request", "token is required.")
+    return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(claims) and revoked[claims["jti"]]))
+
+
+@api_view("POST", content_type=FORM)
+def revoke(request):
+    """Token revocation (RFC 7009): a client revokes its own tokens; anything else is answered 200 all the same."""
+    provider = oauth.authenticate_client(request)
+    token_value = request.POST.get("token", "")
+    if not token_value:
+        raise ApiError("invalid_request", "token is required.")
+    services.revoke_token(token_value, client_id=provider.client_id)
+    return HttpResponse(status=200)
+
+
+@api_view("GET")
+def jwks(request):
+    response = JsonResponse(tokens.jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@api_view("GET")
+def openapi(request):
+    return JsonResponse(schemas.openapi_schema(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})
+
+
+def _provider_for(request) -> ServiceProvider:
+    claims = oauth.authenticate_bearer(request, scopes={"services"})
+    provider = ServiceProvider.objects.filter(client_id=claims.get("client_id", ""), active=True).first()
+    if provider is None or str(provider.provider_id) != claims.get("sub"):
+        raise ApiError("invalid_token", "The access token is not a service provider's.", 401, 'Bearer realm="mcg"')
+    return provider
+
+
+def _request_url(request, service_request) -> str:
+    return request.build_absolute_uri(reverse("mcg-service-request", args=[service_request.public_id]))
+
+
+@api_view("POST")
+def services_endpoint(request):
+    """Consume a service: deliver a notification, advertisement or coupon to a portal user."""
+    provider = _provider_for(request)
+    if request.content_type != "application/json":
+        raise ApiError("invalid_request", "Send the body as application/json.", 415)
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.MCG_MAX_BODY_BYTES:
+        raise ApiError("invalid_request", f"The body must be at most {settings.MCG_MAX_BODY_BYTES} bytes.", 413)
+    try:
+        data = json.loads(request.body)
+    except (ValueError, RecursionError):
+        raise ApiError("invalid_request", "The body is not valid JSON.")
+    try:
+        call = schemas.parse_service_call(data)
+        key = schemas.parse_idempotency_key(request.headers.get("Idempotency-Key"))
+        service_request = services.submit_service_request(provider, call, idempotency_key=key)
+    except schemas.InvalidBody as exc:
+        raise ApiError("invalid_request", exc.message, 400, field_errors=exc.field_errors)
+    except services.Forbidden as exc:
+        raise ApiError("forbidden", str(exc), 403)
+    except services.NotFound as exc:
+        raise ApiError("not_found", str(exc), 404)
+    except services.Duplicate as exc:
+        response = error_response(
+            ApiError("conflict", "A request with this Idempotency-Key was already accepted; nothing was sent again.", 409)
+        )
+        response["Location"] = _request_url(request, exc.existing)
+        return response
+    location = _request_url(request, service_request)
+    response = JsonResponse(schemas.service_request_json(service_request, location), status=201)
+    response["Location"] = location
+    return response
+
+
+@api_view("GET")
+def service_request_detail(request, request_id: str):
+    """A request this provider created (others' are 404)."""
+    provider = _provider_for(request)
+    try:
+        public_id = uuid.UUID(request_id)
+    except ValueError:
+        public_id = None
+    service_request = selectors.service_request_for(provider, public_id) if public_id else None
+    if service_request is None:
+        raise ApiError("not_found", "No request of yours has this id.", 404)
+    return JsonResponse(schemas.service_request_json(service_request, _request_url(request, service_request)))

@@ -1,0 +1,151 @@
+"""Reads: token revocation and introspection, service requests, the inbox."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.cache import cache
+
+from onboarding import tokens
+
+from .models import InboxItem, RevokedToken, ServiceProvider, ServiceRequest
+
+REVOKED_KEY = "mcg:revoked:{}"
+CLIENT_CUTOFF_KEY = "mcg:client-cutoff:{}"
+# How long a "not revoked" answer may be cached; revoking writes the cache at once, so this only bounds memory.
+NOT_REVOKED_TTL = 600
+INACTIVE = {"active": False}
+INTROSPECTION_CLAIMS = ("scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti")
+
+
+class VerifiedTokens:
+    """A per-process memo of tokens whose signature, issuer and audience were verified.
+
+    Checking an ES256 signature (and PyJWT's parsing around it) is most of an
+    introspection's cost; a token string that verified once always verifies, so
+    only its time window (exp/nbf) is checked again. Only valid tokens are kept,
+    at most ``maxsize``, least recently used first out.
+    """
+
+    def __init__(self, maxsize: int = 10_000):
+        self.maxsize = maxsize
+        self._claims: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> dict:
+        """The token's claims (a copy), or InvalidToken."""
+        # Verified against this key ring and audience: a rotated-out key or a new audience forgets the memo.
+        context = (id(tokens.key_ring()), settings.ACCESS_TOKEN_AUDIENCE)
+        with self._lock:
+            entry = self._claims.get(token)
+            if entry is not None:
+                self._claims.move_to_end(token)
+        if entry is None or entry[0] != context:
+            entry = (context, tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE))
+            with self._lock:
+                self._claims[token] = entry
+                if len(self._claims) > self.maxsize:
+                    self._claims.popitem(last=False)
+        claims = entry[1]
+        now = time.time()
+        leeway = settings.ACCESS_TOKEN_LEEWAY
+        if now >= claims["exp"] + leeway or now < claims["nbf"] - leeway:
+            with self._lock:
+                self._claims.pop(token, None)
+            raise tokens.InvalidToken("token expired or not yet valid")
+        return dict(claims)
+
+    def clear(self):
+        with self._lock:
+            self._claims.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+
+def verify_token(token: str) -> dict:
+    """Claims of a portal access token meant for the portal's APIs, or InvalidToken."""
+    return verified_tokens.verify(token)
+
+
+def revoked_jtis(claims_list: list[dict]) -> dict[str, bool]:
+    """Whether each token (by its claims) is revoked, by jti or because its client's tokens were cut off.
+
+    One cache round trip; the database only on a miss.
+    """
+    jti_keys = {REVOKED_KEY.format(c["jti"]): c for c in claims_list}
+    client_keys = {CLIENT_CUTOFF_KEY.format(c.get("client_id", "")): c.get("client_id", "") for c in claims_list}
+    cached = cache.get_many([*jti_keys, *client_keys])
+    for key, client_id in client_keys.items():
+        if key not in cached:
+            cached[key] = client_cutoff(client_id)
+            cache.set(key, cached[key], timeout=NOT_REVOKED_TTL)
+    answer = {}
+    for key, claims in jti_keys.items():
+        if key not in cached:
+            cached[key] = RevokedToken.objects.filter(jti=claims["jti"]).exists()
+            ttl = max(1, min(NOT_REVOKED_TTL, int(claims["exp"]) - int(time.time()) + settings.ACCESS_TOKEN_LEEWAY))
+            cache.set(key, cached[key], timeout=ttl)
+        cutoff = cached[CLIENT_CUTOFF_KEY.format(claims.get("client_id", ""))]
+        answer[claims["jti"]] = bool(cached[key]) or int(claims["iat"]) < cutoff
+    return answer
+
+
+def client_cutoff(client_id: str) -> float:
+    """Tokens of this client issued before this time (seconds) are void: all of them when the provider is inactive."""
+    provider = ServiceProvider.objects.filter(client_id=client_id).only("active", "tokens_valid_after").first()
+    if provider is None or provider.tokens_valid_after is None:
+        return 0 if provider is None or provider.active else float("inf")
+    return float("inf") if not provider.active else int(provider.tokens_valid_after.timestamp())
+
+
+def concerns(caller: dict, claims: dict) -> bool:
+    """Whether a token is the caller's business: both were issued to the same OAuth client."""
+    return bool(caller.get("client_id")) and claims.get("client_id") == caller["client_id"]
+
+
+def token_claims(token: str) -> dict | None:
+    """The claims of a valid portal token, or None."""
+    try:
+        return verify_token(token)
+    except tokens.InvalidToken:
+        return None
+
+
+def introspection(claims: dict | None, *, caller: dict, revoked: bool) -> dict:
+    """RFC 7662 answer about a token (its verified ``claims``, None when invalid) for the caller whose claims are ``caller``.
+
+    Anything the caller may not learn about (invalid, expired, revoked, or not
+    issued to the caller's client) is ``{"active": false}`` and nothing more.
+    """
+    if claims is None or revoked or not concerns(caller, claims):
+        return dict(INACTIVE)
+    answer = {"active": True, "token_type": "Bearer"}
+    answer.update({name: claims[name] for name in INTROSPECTION_CLAIMS if name in claims and claims[name] != ""})
+    return answer
+
+
+def service_request_for(provider, public_id) -> ServiceRequest | None:
+    """The provider's own request with this public id, or None."""
+    return (
+        ServiceRequest.objects.filter(provider=provider, public_id=public_id)
+        .select_related("destination")
+        .prefetch_related("items")
+        .first()
+    )
+
+
+def inbox_for(user):
+    return InboxItem.objects.filter(user=user).select_related("request__provider").defer("picture")
+
+
+def inbox_item_for(user, public_id) -> InboxItem | None:
+    """The user's own inbox item, or None (nobody else's)."""
+    return InboxItem.objects.filter(user=user, public_id=public_id).select_related("request__provider").first()
+
+
+def unread_count(user) -> int:
+    return InboxItem.objects.filter(user=user, read_at__isnull=True).count()

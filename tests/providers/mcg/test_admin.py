@@ -1,0 +1,80 @@
+"""Admin: registering a provider hands over its secret once and stores only a hash; pages render."""
+
+import pytest
+
+from providers.mcg.models import ServiceProvider
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser(email="admin@example.com", password="a-long-Pass-phrase-42")
+    client.force_login(admin)
+    return client
+
+
+def test_adding_a_provider_in_admin_generates_credentials_shown_once(admin_client):
+    response = admin_client.post(
+        "/admin/mcg/serviceprovider/add/",
+        {
+            "provider_id": "12",
+            "name": "Clinique",
+            "service_ids": "[1, 2]",
+            "service_token": "6f1d9c3e-8b1a-4c2e-9f3a-2d4b5c6e7f80",
+            "active": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    provider = ServiceProvider.objects.get(provider_id=12)
+    assert provider.service_ids == [1, 2]
+    messages = [str(m) for m in response.context["messages"]]
+    secret = messages[0].rsplit(": ", 1)[1]
+    assert provider.client_id in messages[0]
+    assert provider.check_client_secret(secret)
+    # Never shown again.
+    page = admin_client.get(f"/admin/mcg/serviceprovider/{provider.pk}/change/").content.decode()
+    assert secret not in page and provider.client_secret_hash not in page
+
+
+def test_admin_pages_render(admin_client, provider_a, staff, client):
+    for url in (
+        "/admin/mcg/serviceprovider/",
+        "/admin/mcg/servicerequest/",
+        "/admin/mcg/inboxitem/",
+        "/admin/mcg/deliveryattempt/",
+        "/admin/mcg/revokedtoken/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_deactivating_in_admin_voids_the_providers_tokens(admin_client, provider_a):
+    from .conftest import introspect
+
+    caller = provider_a.token()
+    model = provider_a.model
+    response = admin_client.post(
+        f"/admin/mcg/serviceprovider/{model.pk}/change/",
+        {
+            "provider_id": model.provider_id,
+            "name": model.name,
+            "service_ids": "[1, 2]",
+            "service_token": str(model.service_token),
+        },
+    )
+    assert response.status_code == 302
+    model.refresh_from_db()
+    assert not model.active and model.tokens_valid_after is not None
+    assert introspect(admin_client, caller, caller).status_code == 401
+
+
+@pytest.mark.parametrize("service_ids", ['["x"]', '{"a": 1}', "[true]"])
+def test_admin_refuses_service_ids_that_are_not_whole_numbers(admin_client, service_ids):
+    response = admin_client.post(
+        "/admin/mcg/serviceprovider/add/",
+        {"provider_id": "13", "name": "X", "service_ids": service_ids, "service_token": "6f1d9c3e-8b1a-4c2e-9f3a-2d4b5c6e7f81"},
+    )
+    assert response.status_code == 200
+    assert "whole numbers" in response.content.decode()
+    assert not ServiceProvider.objects.filter(provider_id=13).exists()
