@@ -1,47 +1,64 @@
 """Admin for service providers, their requests, revoked tokens, inbox items and delivery attempts."""
 
-from django.contrib import admin, messages
+from django import forms
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import DeliveryAttempt, InboxItem, RevokedToken, ServiceProvider, ServiceRequest
 
 
+class ServiceProviderForm(forms.ModelForm):
+    """The client secret is typed here (write-only) and stored hashed; it is never shown back."""
+
+    new_client_secret = forms.CharField(
+        label=_("New client secret"),
+        required=False,
+        min_length=32,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "At least 32 characters, e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'. "
+            "Hand it over to the provider yourself; it is stored only as a hash. Leave empty to keep the "
+            "current one. Setting a new one stops the old one and every token issued with it. "
+            "(manage.py create_service_provider generates one for you.)"
+        ),
+    )
+
+    class Meta:
+        model = ServiceProvider
+        fields = ("provider_id", "name", "service_ids", "service_token", "active")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not cleaned.get("new_client_secret"):
+            self.add_error("new_client_secret", _("A new provider needs a client secret."))
+        return cleaned
+
+
 @admin.register(ServiceProvider)
 class ServiceProviderAdmin(admin.ModelAdmin):
+    form = ServiceProviderForm
     list_display = ("provider_id", "name", "client_id", "service_ids", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "client_id", "=provider_id")
     readonly_fields = ("client_id", "created_at")
-    fields = ("provider_id", "name", "service_ids", "service_token", "active", "client_id", "created_at")
-    actions = ["reset_secret"]
+    fields = ("provider_id", "name", "service_ids", "service_token", "active", "new_client_secret", "client_id", "created_at")
 
     def save_model(self, request, obj, form, change):
+        secret = form.cleaned_data.get("new_client_secret")
         if change:
             super().save_model(request, obj, form, change)
             if "active" in form.changed_data:
                 services.set_active(obj, obj.active)
+            if secret:
+                services.reset_client_secret(obj, secret)
             return
-        provider, secret = services.create_service_provider(
-            provider_id=obj.provider_id, name=obj.name, service_ids=obj.service_ids or []
+        provider, _secret = services.create_service_provider(
+            provider_id=obj.provider_id, name=obj.name, service_ids=obj.service_ids or [], client_secret=secret
         )
         obj.pk = provider.pk
         obj.refresh_from_db()
-        # The one moment the secret exists in clear: hand it over now, it is stored only hashed.
-        messages.warning(
-            request,
-            _("Client id: %(client_id)s — client secret (shown once, copy it now): %(secret)s")
-            % {"client_id": provider.client_id, "secret": secret},
-        )
-
-    @admin.action(description=_("Issue a new client secret (the old one stops working)"))
-    def reset_secret(self, request, queryset):
-        for provider in queryset:
-            secret = services.reset_client_secret(provider)
-            messages.warning(
-                request,
-                _("%(provider)s: new client secret (shown once): %(secret)s") % {"provider": provider, "secret": secret},
-            )
 
 
 class InboxItemInline(admin.TabularInline):

@@ -45,9 +45,11 @@ def new_client_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def create_service_provider(*, provider_id: int, name: str, service_ids=()) -> tuple[ServiceProvider, str]:
-    """Register a provider; return it with its client secret (shown once, stored only hashed)."""
-    secret = new_client_secret()
+def create_service_provider(
+    *, provider_id: int, name: str, service_ids=(), client_secret: str | None = None
+) -> tuple[ServiceProvider, str]:
+    """Register a provider; return it with its client secret (generated unless given; stored only hashed)."""
+    secret = client_secret or new_client_secret()
     provider = ServiceProvider.objects.create(
         provider_id=provider_id,
         name=name,
@@ -58,9 +60,9 @@ def create_service_provider(*, provider_id: int, name: str, service_ids=()) -> t
     return provider, secret
 
 
-def reset_client_secret(provider: ServiceProvider) -> str:
+def reset_client_secret(provider: ServiceProvider, client_secret: str | None = None) -> str:
     """Give the provider a new client secret; the old one and every token issued so far stop working at once."""
-    secret = new_client_secret()
+    secret = client_secret or new_client_secret()
     provider.client_secret_hash = hash_client_secret(secret)
     provider.save(update_fields=["client_secret_hash"])
     void_tokens(provider)

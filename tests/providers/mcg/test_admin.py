@@ -1,4 +1,4 @@
-"""Admin: registering a provider hands over its secret once and stores only a hash; pages render."""
+"""Admin: a provider's secret is typed once, stored only as a hash and never shown; pages render."""
 
 import pytest
 
@@ -14,28 +14,49 @@ def admin_client(client, django_user_model):
     return client
 
 
-def test_adding_a_provider_in_admin_generates_credentials_shown_once(admin_client):
-    response = admin_client.post(
-        "/admin/mcg/serviceprovider/add/",
-        {
-            "provider_id": "12",
-            "name": "Clinique",
-            "service_ids": "[1, 2]",
-            "service_token": "6f1d9c3e-8b1a-4c2e-9f3a-2d4b5c6e7f80",
-            "active": "on",
-        },
-        follow=True,
-    )
+def test_adding_a_provider_in_admin_stores_the_typed_secret_hashed_and_never_shows_it(admin_client):
+    secret = "s3cr3t-" + "Q" * 40
+    data = {
+        "provider_id": "12",
+        "name": "Clinique",
+        "service_ids": "[1, 2]",
+        "service_token": "6f1d9c3e-8b1a-4c2e-9f3a-2d4b5c6e7f80",
+        "active": "on",
+    }
+    refused = admin_client.post("/admin/mcg/serviceprovider/add/", data)
+    assert "A new provider needs a client secret." in refused.content.decode()
+    short = admin_client.post("/admin/mcg/serviceprovider/add/", {**data, "new_client_secret": "short"})
+    assert "at least 32 characters" in short.content.decode()
+    assert not ServiceProvider.objects.exists()
+
+    response = admin_client.post("/admin/mcg/serviceprovider/add/", {**data, "new_client_secret": secret}, follow=True)
     assert response.status_code == 200
     provider = ServiceProvider.objects.get(provider_id=12)
     assert provider.service_ids == [1, 2]
-    messages = [str(m) for m in response.context["messages"]]
-    secret = messages[0].rsplit(": ", 1)[1]
-    assert provider.client_id in messages[0]
     assert provider.check_client_secret(secret)
-    # Never shown again.
+    assert secret not in response.content.decode()
     page = admin_client.get(f"/admin/mcg/serviceprovider/{provider.pk}/change/").content.decode()
     assert secret not in page and provider.client_secret_hash not in page
+
+
+def test_setting_a_new_secret_in_admin_replaces_the_old_one(admin_client):
+    from providers.mcg import services
+
+    provider, old = services.create_service_provider(provider_id=13, name="Labo", service_ids=[1])
+    new = "n3w-" + "Z" * 40
+    admin_client.post(
+        f"/admin/mcg/serviceprovider/{provider.pk}/change/",
+        {
+            "provider_id": "13",
+            "name": "Labo",
+            "service_ids": "[1]",
+            "service_token": str(provider.service_token),
+            "active": "on",
+            "new_client_secret": new,
+        },
+    )
+    provider.refresh_from_db()
+    assert provider.check_client_secret(new) and not provider.check_client_secret(old)
 
 
 def test_admin_pages_render(admin_client, provider_a, staff, client):
