@@ -88,7 +88,16 @@ def test_embedded_defaults_run_on_sqlite_with_tasks_in_process(tmp_path):
         "assert settings.CELERY_TASK_ALWAYS_EAGER and not settings.CELERY_BROKER_URL;"
         "assert settings.DATABASES['default']['ENGINE'].endswith('sqlite3');"
         "r = Client().post('/accounts/password_reset/', {'email': 'titulaire@demo.example'});"
-        "print('STATUS', r.status_code)"
+        "print('STATUS', r.status_code);"
+        "import json; c = Client();"
+        "a = c.post('/integrations/mobilesaude/autorizacao', json.dumps({'usuario': 'mobilesaude-demo',"
+        " 'senha': 'demo-api-secret-not-for-production-0001'}), content_type='application/json').json()['auth'][0];"
+        "i = c.post('/integrations/mobilesaude/recuperarSenhaIdentificacao', json.dumps({'cpf': '544.300.707-68',"
+        " 'dataNascimento': '1990-05-17'}), content_type='application/json', headers={a['chave']: a['token']});"
+        "print('IDENT', i.status_code, i.json()['contatos'][0]['contato']);"
+        "t = c.post('/mcg/v1/token', 'grant_type=client_credentials&client_id=mcg-demo-clinic"
+        "&client_secret=demo-api-secret-not-for-production-0001', content_type='application/x-www-form-urlencoded');"
+        "print('TOKEN', t.status_code)"
     )
     result = manage("shell", "-c", script, env_overrides=env)
     assert result.returncode == 0, result.stderr
@@ -96,3 +105,6 @@ def test_embedded_defaults_run_on_sqlite_with_tasks_in_process(tmp_path):
     # The console email backend printed the reset message: the task ran in-process after the commit.
     assert "titulaire@demo.example" in result.stdout
     assert "/accounts/reset/" in result.stdout
+    # The demo API clients printed by `make run` work.
+    assert "IDENT 200 titulaire@demo.example" in result.stdout
+    assert "TOKEN 200" in result.stdout
