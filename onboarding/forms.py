@@ -42,15 +42,12 @@ class StaffFieldsMixin:
         return birth_date
 
 
-_text = {"class": "input"}
+class StaffDetailsForm(StaffFieldsMixin, forms.Form):
+    """The details a staff member is known by here and at Bimedoc (mobile in E.164, RPPS 11 digits, gender m|f)."""
 
-
-class SignUpForm(StaffFieldsMixin, SetPasswordMixin, forms.Form):
-    """A new staff member's account."""
-
+    PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender")
     instance_pk = None
 
-    email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     first_name = forms.CharField(
         label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
@@ -72,7 +69,18 @@ class SignUpForm(StaffFieldsMixin, SetPasswordMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False)
+
+    def profile(self):
+        """The cleaned fields, as the services take them."""
+        return {k: self.cleaned_data[k] for k in self.PROFILE_FIELDS}
+
+
+class SignUpForm(SetPasswordMixin, StaffDetailsForm):
+    """A new staff member's account."""
+
+    email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password1, password2 = SetPasswordMixin.create_password_fields()
+    field_order = ["email", *StaffDetailsForm.PROFILE_FIELDS, "password1", "password2"]
 
     def clean(self):
         cleaned = super().clean()
@@ -88,11 +96,6 @@ class SignUpForm(StaffFieldsMixin, SetPasswordMixin, forms.Form):
                 last_name=self.cleaned_data.get("last_name", ""),
             )
             self.validate_password_for_user(user)
-
-    def profile(self):
-        """The cleaned fields, as the sign-up service takes them."""
-        data = self.cleaned_data
-        return {k: data[k] for k in ("first_name", "last_name", "mobile_number", "rpps_number", "gender")}
 
 
 class ProfileForm(StaffFieldsMixin, forms.ModelForm):

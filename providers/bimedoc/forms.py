@@ -5,34 +5,16 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from onboarding.forms import StaffFieldsMixin
+from onboarding.forms import StaffDetailsForm
 from onboarding.models import Function, Gender
 from onboarding.validators import normalize_phone
 
 _POSTCODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
 
 
-class PersonForm(StaffFieldsMixin, forms.Form):
-    """The fields Bimedoc knows a user by (gender m|f, RPPS 11 digits, mobile in E.164)."""
+class PersonForm(StaffDetailsForm):
+    """The fields Bimedoc knows a user by; Bimedoc needs the gender."""
 
-    instance_pk = None
-
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    mobile_number = forms.CharField(
-        label=_("Mobile number"),
-        max_length=32,
-        required=False,
-        help_text=_("With the country code, e.g. +33 6 12 34 56 78."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
-    rpps_number = forms.CharField(
-        label=_("RPPS number"),
-        max_length=20,
-        required=False,
-        help_text=_("11 digits."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-    )
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices])
 
 
@@ -82,7 +64,3 @@ class ColleagueForm(PersonForm):
     def clean_email(self):
         # Existing portal users may be added too; the service decides what that means.
         return self.cleaned_data["email"].strip().lower()
-
-    def profile(self):
-        data = self.cleaned_data
-        return {k: data[k] for k in ("first_name", "last_name", "mobile_number", "rpps_number", "gender")}
