@@ -17,9 +17,8 @@ BUCKETS = 24
 FAILURES = ("server_error", "timeout", "connection_error", "invalid_response")
 
 
-@dataclass
-class Bucket:
-    start: datetime
+@dataclass(kw_only=True)
+class CallStats:
     calls: int = 0
     failures: int = 0
     p50: float | None = None
@@ -31,22 +30,18 @@ class Bucket:
         return None if not self.calls else 100.0 * (self.calls - self.failures) / self.calls
 
 
-@dataclass
-class ProviderHealth:
+@dataclass(kw_only=True)
+class Bucket(CallStats):
+    start: datetime
+
+
+@dataclass(kw_only=True)
+class ProviderHealth(CallStats):
     provider: str
     label: str
     available: bool
     retry_in: float
     buckets: list[Bucket] = field(default_factory=list)
-    calls: int = 0
-    failures: int = 0
-    p50: float | None = None
-    p95: float | None = None
-    p99: float | None = None
-
-    @property
-    def success_rate(self) -> float | None:
-        return None if not self.calls else 100.0 * (self.calls - self.failures) / self.calls
 
 
 def _percentiles(durations: list[float]) -> tuple[float | None, float | None, float | None]:
