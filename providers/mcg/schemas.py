@@ -321,6 +321,19 @@ def _errors(*codes):
     return {str(code): {"$ref": f"#/components/responses/Error{code}"} for code in codes}
 
 
+def _form_body(required: list[str], properties: dict) -> dict:
+    """A required application/x-www-form-urlencoded request body."""
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": required, "properties": properties}}
+        },
+    }
+
+
+_TOKEN_FORM = _form_body(["token"], {"token": {"type": "string"}, "token_type_hint": {"type": "string"}})
+
+
 def openapi_schema(server_url: str = "/") -> dict:
     """The OpenAPI 3 description of the service-provider API."""
     error_response = {
@@ -432,21 +445,13 @@ def openapi_schema(server_url: str = "/") -> dict:
                 "post": {
                     "summary": "Client credentials grant (RFC 6749 §4.4)",
                     "security": [{"client": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/x-www-form-urlencoded": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["grant_type"],
-                                    "properties": {
-                                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
-                                        "scope": {"type": "string", "enum": ["services", "tokeninfo", "services tokeninfo"]},
-                                    },
-                                }
-                            }
+                    "requestBody": _form_body(
+                        ["grant_type"],
+                        {
+                            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                            "scope": {"type": "string", "enum": ["services", "tokeninfo", "services tokeninfo"]},
                         },
-                    },
+                    ),
                     "responses": {
                         "200": {
                             "description": "Access token",
@@ -473,21 +478,7 @@ def openapi_schema(server_url: str = "/") -> dict:
                 "post": {
                     "summary": "Token introspection (RFC 7662), answered for the caller",
                     "security": [{"bearer": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/x-www-form-urlencoded": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["token"],
-                                    "properties": {
-                                        "token": {"type": "string"},
-                                        "token_type_hint": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _TOKEN_FORM,
                     "responses": {
                         "200": {
                             "description": "Introspection",
@@ -501,21 +492,7 @@ def openapi_schema(server_url: str = "/") -> dict:
                 "post": {
                     "summary": "Token revocation (RFC 7009)",
                     "security": [{"client": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/x-www-form-urlencoded": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["token"],
-                                    "properties": {
-                                        "token": {"type": "string"},
-                                        "token_type_hint": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _TOKEN_FORM,
                     "responses": {"200": {"description": "Revoked (or nothing to revoke)"}, **_errors(400, 401, 405, 415)},
                 }
             },
