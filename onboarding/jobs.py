@@ -67,13 +67,13 @@ def overdue(now=None):
 def sweep(now=None, limit: int = 1000) -> int:
     """Re-enqueue overdue jobs (at most ``limit``); return how many. Duplicates are harmless: the runner claims."""
     now = now or timezone.now()
-    count = 0
-    for job in overdue(now).order_by("updated_at")[:limit]:
-        # Touch pending jobs so that one still queued behind a long backlog is not re-sent at every sweep.
-        if job.status == JobStatus.PENDING:
-            Job.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(updated_at=now)
-        enqueue(job, on_commit=False)
-        count += 1
+    batch = list(overdue(now).order_by("updated_at").values_list("pk", "kind", "status")[:limit])
+    # Touch pending jobs so that one still queued behind a long backlog is not re-sent at every sweep.
+    pending = [pk for pk, _kind, status in batch if status == JobStatus.PENDING]
+    Job.objects.filter(pk__in=pending, status=JobStatus.PENDING).update(updated_at=now)
+    for pk, kind, _status in batch:
+        runner_for(kind).delay(pk)
+    count = len(batch)
     if count:
         logger.warning("Sweep re-enqueued %s job(s) left behind", count)
     return count
