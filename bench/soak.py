@@ -277,6 +277,22 @@ def main(argv=None) -> int:
         processes += workers
         sweeper.start()
 
+        killed = False
+
+        def maybe_kill() -> bool:
+            """Once the given share of the jobs is final, SIGKILL the first worker and start another."""
+            done = Job.objects.filter(pk__in=job_ids, status__in=Job.FINAL_STATUSES).count()
+            if not killed and done >= args.kill_at * args.n:
+                victim = workers[0]
+                kill_hard(victim)
+                workers[0] = start_worker(
+                    env, f"soak-r-{uuid.uuid4().hex[:4]}", args.concurrency, queues, logs / "soak-worker.log"
+                )
+                processes.append(workers[0])
+                print(f"SIGKILLed worker {victim.pid} (and its children) at {done} final jobs; started another", flush=True)
+                return True
+            return killed
+
         run = uuid.uuid4().hex[:8]
         job_ids = []
         started = time.monotonic()
@@ -300,29 +316,22 @@ def main(argv=None) -> int:
                 idempotency_key=f"soak:{run}:{i}",
             )
             job_ids.append(job.pk)
+            if i % 50 == 49:
+                killed = maybe_kill()
         services._enqueue = publish
         print(f"{args.n} jobs accepted in {time.monotonic() - started:.1f}s", flush=True)
 
-        killed = False
         deadline = started + args.timeout
         last_report = 0.0
         while time.monotonic() < deadline:
+            killed = maybe_kill()
             done = Job.objects.filter(pk__in=job_ids, status__in=Job.FINAL_STATUSES).count()
-            if not killed and done >= args.kill_at * args.n:
-                victim = workers[0]
-                kill_hard(victim)
-                replacement = start_worker(
-                    env, f"soak-r-{uuid.uuid4().hex[:4]}", args.concurrency, queues, logs / "soak-worker.log"
-                )
-                processes.append(replacement)
-                killed = True
-                print(f"SIGKILLed worker {victim.pid} (and its children) at {done} final jobs; started another", flush=True)
             if done == len(job_ids):
                 break
             if time.monotonic() - last_report > 15:
                 last_report = time.monotonic()
                 print(
-                    f"  {time.monotonic() - started:6.0f}s: {done}/{len(job_ids)} final, {sweeper.swept} re-enqueued by the sweep",
+                    f"  {time.monotonic() - started:6.0f}s: {done}/{len(job_ids)} final, {sweeper.swept} re-enqueued",
                     flush=True,
                 )
             time.sleep(1)
