@@ -172,15 +172,15 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected failed jobs (needs attention: only once checked at the provider)"))
     def retry_jobs(self, request, queryset):
-        retried = skipped = 0
-        for job in queryset.filter(status__in=(JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)):
+        stopped = list(queryset.filter(status__in=(JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)))
+        retried, skipped = 0, queryset.count() - len(stopped)
+        for job in stopped:
             try:
                 jobs.retry(job, by=request.user, checked=True)
             except LookupError:
                 skipped += 1
             else:
                 retried += 1
-        skipped += queryset.exclude(status__in=(JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)).count()
         if retried:
             self.message_user(request, _("%(n)s job(s) will be tried again.") % {"n": retried}, messages.SUCCESS)
         if skipped:

@@ -238,9 +238,7 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    due_at = models.DateTimeField(
-        _("next attempt"), null=True, blank=True, help_text=_("When a waiting job is tried again.")
-    )
+    due_at = models.DateTimeField(_("next attempt"), null=True, blank=True, help_text=_("When a waiting job is tried again."))
 
     class Meta:
         verbose_name = _("job")

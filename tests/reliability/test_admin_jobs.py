@@ -91,6 +91,8 @@ def test_settling_a_user_without_its_token_asks_for_the_pharmacy_too(
 
     admin_client.post(settle_url, {"remote_user_id": str(remote_user.pk), "remote_pharmacy_id": "4242"})
     job.refresh_from_db()
+    assert job.status == JobStatus.PENDING  # resumed (its task is not published in this test: run it)
+    job = run(job)
     assert job.status == JobStatus.SUCCEEDED
     assert services.user_account(job.user).remote_id == str(remote_user.pk)
     assert services.pharmacy_account(job.pharmacy).remote_id == "4242"
