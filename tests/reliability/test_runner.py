@@ -337,3 +337,21 @@ def test_sandbox_counts_requests_and_refuses_bad_fault_profiles(bimedoc_sandbox,
     assert sandbox_state()["requests"] == 1
     assert requests.delete(f"{bimedoc_sandbox}/_state", timeout=5).json()["requests"] == 0
     assert not RemotePharmacy.objects.exists()
+
+
+def test_in_process_task_leaves_a_job_waiting_for_an_open_circuit_and_the_sweep_resumes_it(
+    bimedoc_sandbox, sandbox_state, settings
+):
+    from onboarding.tasks import sweep_jobs
+
+    settings.JOB_SWEEP_GRACE = 0
+    breaker.breaker_for("bimedoc").open()
+    job = start()  # the task runs in-process: no broker to wait on, so it returns with the job waiting
+    assert job.status == JobStatus.WAITING and job.due_at > timezone.now()
+    assert sweep_jobs() == 0  # not due yet
+    breaker.reset("bimedoc")
+    Job.objects.filter(pk=job.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    assert sweep_jobs() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert sandbox_state()["requests"] == 2
