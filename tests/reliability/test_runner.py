@@ -333,6 +333,8 @@ def test_sandbox_counts_requests_and_refuses_bad_fault_profiles(bimedoc_sandbox,
     response = requests.put(f"{bimedoc_sandbox}/_faults", json={"reset_rate": 0.6, "error_rate": 0.6}, timeout=5)
     assert response.status_code == 400 and "add up" in response.json()["detail"]
     assert requests.put(f"{bimedoc_sandbox}/_faults", json={"reset_rate": 0.5}, timeout=5).json()["reset_rate"] == 0.5
+    requests.delete(f"{bimedoc_sandbox}/_faults", timeout=5).raise_for_status()
+    assert requests.get(f"{bimedoc_sandbox}/_faults", timeout=5).json()["reset_rate"] == 0
     requests.post(f"{bimedoc_sandbox}/auth/user/", json={}, timeout=5)
     assert sandbox_state()["requests"] == 1
     assert requests.delete(f"{bimedoc_sandbox}/_state", timeout=5).json()["requests"] == 0
