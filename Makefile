@@ -4,6 +4,7 @@
 #   make up     a production-like stack on this machine: gunicorn + Celery worker + beat, PostgreSQL, Redis
 #   make down   stop what `make up` started
 #   make lint   ruff
+#   make soak   bench/soak.py: N onboardings (default 2000) through a faulty sandbox, a worker SIGKILLed; all counts 0
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +17,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL   ?= redis://127.0.0.1:6379/0
 TEST_CACHE_URL    ?= rediscache://127.0.0.1:6379/1
 
-.PHONY: run test up down lint messages install install-dev system-deps clean
+.PHONY: run test up down lint messages soak install install-dev system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,11 @@ lint: install-dev
 messages: install-dev
 	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# Its own database and Redis databases (flushed): override SOAK_DATABASE_URL, SOAK_BROKER_URL, SOAK_CACHE_URL.
+N ?= 2000
+soak: install-dev
+	$(BIN)/python bench/soak.py --n $(N)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache

@@ -1,18 +1,28 @@
 """Admin for pharmacies, staff, provider accounts, jobs and the (read-only) audit trail."""
 
+from datetime import timedelta
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from providers import breaker
 
-from . import health
-from .models import Job, Membership, OutboundCall, Pharmacy, ProviderAccount, User
+from . import health, jobs
+from .models import CallOutcome, Job, JobStatus, Membership, OutboundCall, Pharmacy, ProviderAccount, User
+
+# A call still "in flight" after this long has lost its process: no answer will be recorded.
+IN_FLIGHT_GRACE = timedelta(minutes=2)
 
 
 def changelist_link(model, label, **filters):
@@ -130,14 +140,102 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         return "—"
 
 
+class SettleForm(forms.Form):
+    """The ids an administrator found at Bimedoc for the creates whose outcome the portal does not know."""
+
+    remote_user_id = forms.CharField(label=_("Id of the user on Bimedoc"), required=False, max_length=255)
+    remote_pharmacy_id = forms.CharField(label=_("Id of the pharmacy on Bimedoc"), required=False, max_length=255)
+
+    def __init__(self, *args, steps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from providers.bimedoc import services as bimedoc
+
+        if bimedoc.STEP_CREATE_USER not in steps:
+            del self.fields["remote_user_id"]
+        if bimedoc.STEP_CREATE_PHARMACY not in steps:
+            del self.fields["remote_pharmacy_id"]
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "status", "pharmacy_link", "user", "attempts", "updated_at")
+    list_display = ("id", "kind", "status", "pharmacy_link", "user", "attempts", "reason", "updated_at")
     list_filter = ("status", "kind")
     search_fields = ("public_id", "pharmacy__name", "user__email", "error", "task_id")
-    readonly_fields = ("public_id", "created_at", "updated_at", "finished_at", "calls")
+    readonly_fields = ("public_id", "created_at", "updated_at", "finished_at", "due_at", "calls", "settle")
     list_select_related = ("pharmacy", "user")
     autocomplete_fields = ["pharmacy", "user", "requested_by"]
+    actions = ["retry_jobs"]
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return Truncator(obj.error).chars(120) if obj.status != JobStatus.SUCCEEDED else ""
+
+    @admin.action(description=_("Retry the selected failed jobs (needs attention: only once checked at the provider)"))
+    def retry_jobs(self, request, queryset):
+        stopped = list(queryset.filter(status__in=(JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)))
+        retried, skipped = 0, queryset.count() - len(stopped)
+        for job in stopped:
+            try:
+                jobs.retry(job, by=request.user, checked=True)
+            except LookupError:
+                skipped += 1
+            else:
+                retried += 1
+        if retried:
+            self.message_user(request, _("%(n)s job(s) will be tried again.") % {"n": retried}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)s job(s) left as they are: only failed jobs and jobs that need attention are retried.") % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("Settle by hand"))
+    def settle(self, obj):
+        from providers.bimedoc import services as bimedoc
+
+        if not obj.pk or obj.kind not in bimedoc.JOB_STEPS or not bimedoc.steps_to_resolve(obj):
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:onboarding_job_settle", args=[obj.pk]),
+            _("Enter the ids found at Bimedoc and resume"),
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/settle/", self.admin_site.admin_view(self.settle_view), name="onboarding_job_settle"),
+            *super().get_urls(),
+        ]
+
+    def settle_view(self, request, pk):
+        """Enter the remote ids of creates whose outcome is unknown; the job then resumes after those steps."""
+        from providers.bimedoc import services as bimedoc
+
+        job = self.get_object(request, str(pk))
+        if job is None or not self.has_change_permission(request, job) or job.kind not in bimedoc.JOB_STEPS:
+            raise Http404(_("No such job."))
+        steps = bimedoc.steps_to_resolve(job)
+        form = SettleForm(request.POST or None, steps=steps)
+        if request.method == "POST" and form.is_valid():
+            try:
+                bimedoc.resolve_job(job, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                self.message_user(request, _("The job resumes after the steps you settled."), messages.SUCCESS)
+                return redirect("admin:onboarding_job_change", job.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Settle job #%(id)s by hand") % {"id": job.pk},
+            "job": job,
+            "form": form,
+            "steps": steps,
+            "opts": self.model._meta,
+            "original": job,
+        }
+        return TemplateResponse(request, "admin/onboarding/job_settle.html", context)
 
     @admin.display(description=_("pharmacy"))
     def pharmacy_link(self, obj):
@@ -157,7 +255,7 @@ class OutboundCallAdmin(admin.ModelAdmin):
         "operation",
         "method",
         "status_code",
-        "outcome",
+        "outcome_display",
         "duration_ms",
         "attempt",
         "pharmacy_link",
@@ -184,6 +282,12 @@ class OutboundCallAdmin(admin.ModelAdmin):
     @admin.display(description=_("pharmacy"))
     def pharmacy_link(self, obj):
         return change_link(obj.pharmacy)
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_display(self, obj):
+        if obj.outcome == CallOutcome.IN_FLIGHT and obj.created_at > timezone.now() - IN_FLIGHT_GRACE:
+            return _("In progress")
+        return obj.get_outcome_display()
 
     @admin.display(description=_("job"))
     def job_link(self, obj):

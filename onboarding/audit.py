@@ -55,26 +55,55 @@ def audit_context(*, user=None, pharmacy=None, job=None, task_id=None, correlati
         _context.reset(token)
 
 
-def record_call(record: CallRecord) -> None:
-    """The portal's recorder: one append-only OutboundCall row per call."""
-    from .models import OutboundCall
+class _CallRecorder:
+    """The portal's recorder: one append-only OutboundCall row per call, written ahead of sending.
 
-    ctx = _context.get()
-    OutboundCall.objects.create(
-        provider=record.provider,
-        operation=record.operation,
-        method=record.method,
-        path=record.path[:500],
-        status_code=record.status_code,
-        duration_ms=record.duration_ms,
-        outcome=record.outcome,
-        request_excerpt=record.request_excerpt,
-        response_excerpt=record.response_excerpt,
-        error=record.error,
-        attempt=ctx.attempt,
-        correlation_id=ctx.correlation_id,
-        user_id=ctx.user_id,
-        pharmacy_id=ctx.pharmacy_id,
-        job_id=ctx.job_id,
-        task_id=ctx.task_id,
-    )
+    ``start()`` inserts the row (outcome ``in_flight``) before the request leaves;
+    ``finish()`` completes that row once, with a conditional update that only
+    matches a row still ``in_flight``. A row left ``in_flight`` is a call whose
+    process stopped before the answer was known. Called directly, it records a
+    call that was never sent (circuit open) or an answer found unreadable.
+    """
+
+    def __call__(self, record: CallRecord) -> None:
+        self._insert(record)
+
+    def start(self, record: CallRecord) -> int:
+        return self._insert(record).pk
+
+    def finish(self, handle: int, record: CallRecord) -> None:
+        from .models import CallOutcome, OutboundCall
+
+        OutboundCall.objects.filter(pk=handle, outcome=CallOutcome.IN_FLIGHT).update(
+            status_code=record.status_code,
+            duration_ms=record.duration_ms,
+            outcome=record.outcome,
+            response_excerpt=record.response_excerpt,
+            error=record.error,
+        )
+
+    def _insert(self, record: CallRecord):
+        from .models import OutboundCall
+
+        ctx = _context.get()
+        return OutboundCall.objects.create(
+            provider=record.provider,
+            operation=record.operation,
+            method=record.method,
+            path=record.path[:500],
+            status_code=record.status_code,
+            duration_ms=record.duration_ms,
+            outcome=record.outcome,
+            request_excerpt=record.request_excerpt,
+            response_excerpt=record.response_excerpt,
+            error=record.error,
+            attempt=ctx.attempt,
+            correlation_id=ctx.correlation_id,
+            user_id=ctx.user_id,
+            pharmacy_id=ctx.pharmacy_id,
+            job_id=ctx.job_id,
+            task_id=ctx.task_id,
+        )
+
+
+record_call = _CallRecorder()

@@ -61,7 +61,7 @@ def provider_health(window: str = "24h", now: datetime | None = None) -> list[Pr
     step = span / BUCKETS
     rows = (
         OutboundCall.objects.filter(created_at__gte=since, created_at__lte=now)
-        .exclude(outcome="circuit_open")
+        .exclude(outcome__in=("circuit_open", "in_flight"))
         .values_list("provider", "created_at", "outcome", "duration_ms")
         .order_by()
     )

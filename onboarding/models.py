@@ -238,6 +238,7 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    due_at = models.DateTimeField(_("next attempt"), null=True, blank=True, help_text=_("When a waiting job is tried again."))
 
     class Meta:
         verbose_name = _("job")
@@ -261,6 +262,8 @@ class CallOutcome(models.TextChoices):
     CONNECTION_ERROR = "connection_error", _("Connection error")
     INVALID_RESPONSE = "invalid_response", _("Invalid response")
     CIRCUIT_OPEN = "circuit_open", _("Not sent (provider unavailable)")
+    # Recorded before sending and never completed: the process stopped mid-call.
+    IN_FLIGHT = "in_flight", _("Outcome unknown (worker stopped)")
 
 
 class OutboundCall(models.Model):

@@ -18,3 +18,11 @@ def send_email(*, to, subject, body, html_body=""):
     if html_body:
         message.attach_alternative(html_body, "text/html")
     message.send()
+
+
+@shared_task(ignore_result=True)
+def sweep_jobs():
+    """Re-enqueue jobs whose task was lost (never published, worker died, retry overdue)."""
+    from . import jobs
+
+    return jobs.sweep()

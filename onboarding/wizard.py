@@ -176,8 +176,8 @@ def job_detail(request, public_id):
             "job": job,
             "state": job_state(job),
             "kind_label": bimedoc.KIND_LABELS.get(job.kind, job.kind),
-            "can_retry": job.status in (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)
-            and bimedoc.can_manage_job(request.user, job),
+            # A job that needs attention is settled by an administrator (a create may have landed).
+            "can_retry": job.status == JobStatus.FAILED and bimedoc.can_manage_job(request.user, job),
             "field_errors": field_errors,
             "can_correct": bimedoc.step_to_correct(job) is not None and bimedoc.can_manage_job(request.user, job),
             "status_url": reverse("onboarding-job-status", args=[job.public_id]),

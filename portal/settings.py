@@ -221,7 +221,22 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE = {}
+# Per job-kind prefix: the task that runs such jobs and the service that retries
+# one (the sweep and the admin's retry action use them).
+JOB_RUNNERS = {
+    "bimedoc.": {"task": "providers.bimedoc.tasks.run_job", "retry": "providers.bimedoc.services.retry_job"},
+}
+# The sweep re-enqueues jobs left behind: pending or waiting more than
+# JOB_SWEEP_GRACE seconds past their due time, running for longer than
+# JOB_RUNNING_STALE_AFTER seconds (their worker died; longer than the task time limit).
+JOB_SWEEP_INTERVAL = env.float("JOB_SWEEP_INTERVAL", default=60.0)
+JOB_SWEEP_GRACE = env.float("JOB_SWEEP_GRACE", default=120.0)
+JOB_RUNNING_STALE_AFTER = env.float("JOB_RUNNING_STALE_AFTER", default=CELERY_TASK_TIME_LIMIT + 30)
+if JOB_RUNNING_STALE_AFTER <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("JOB_RUNNING_STALE_AFTER must be longer than CELERY_TASK_TIME_LIMIT.")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-jobs": {"task": "onboarding.tasks.sweep_jobs", "schedule": JOB_SWEEP_INTERVAL},
+}
 
 # --- Providers -------------------------------------------------------------------
 
@@ -250,6 +265,10 @@ BIMEDOC_API_KEY = env.str("BIMEDOC_API_KEY", default="sandbox-api-key" if DEBUG 
 # Retries of a Bimedoc job step after a transient failure (timeout, 5xx), and the base delay in seconds.
 BIMEDOC_MAX_RETRIES = env.int("BIMEDOC_MAX_RETRIES", default=5)
 BIMEDOC_RETRY_DELAY = env.float("BIMEDOC_RETRY_DELAY", default=2.0)
+# The longest wait between two tries (seconds): backoff doubles up to this, with jitter.
+BIMEDOC_RETRY_MAX_DELAY = env.float("BIMEDOC_RETRY_MAX_DELAY", default=300.0)
+if BIMEDOC_RETRY_MAX_DELAY >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ImproperlyConfigured("BIMEDOC_RETRY_MAX_DELAY must be shorter than CELERY_VISIBILITY_TIMEOUT.")
 
 # EDIN (seeds/edin-auth.uk.txt): a pharmacy's account, logged in with email + password, kept by its SID.
 EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG else "https://doc.edin.ua").rstrip("/")

@@ -4,6 +4,12 @@ Clients build an ``HttpTransport`` and call ``send()``; the transport times the
 call, redacts secrets from the excerpts and hands a ``CallRecord`` to the
 recorder it was given (the portal's writes the audit trail). Clients never
 write audit code of their own, and hold no Django models.
+
+Write-ahead: a recorder with ``start(record) -> handle`` and
+``finish(handle, record)`` (the ``AuditRecorder`` protocol) is told about a
+call *before* it is sent (outcome ``in_flight``) and completes that same record
+after, so a call made by a process killed mid-call still leaves a record. A
+plain callable recorder receives the completed record only.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import pybreaker
 import requests
@@ -107,6 +114,18 @@ class CallRecord:
 
 
 Recorder = Callable[[CallRecord], None]
+IN_FLIGHT = "in_flight"
+
+
+@runtime_checkable
+class AuditRecorder(Protocol):
+    """A recorder that writes ahead: ``start`` before sending, ``finish`` with the same handle after."""
+
+    def __call__(self, record: CallRecord) -> None: ...
+
+    def start(self, record: CallRecord) -> Any: ...
+
+    def finish(self, handle: Any, record: CallRecord) -> None: ...
 
 
 class _ServerFailure(Exception):
@@ -215,6 +234,7 @@ class HttpTransport:
             request_body = kwargs.get("data")
         if kwargs.get("files"):
             request_body = {**(request_body or {}), **{k: _part_excerpt(v) for k, v in kwargs["files"].items()}}
+        handle = self._start(operation, method, path, request_body, secrets)
         started = time.perf_counter()
         response = None
         error = ""
@@ -233,13 +253,21 @@ class HttpTransport:
             outcome, error, exc = "connection_error", type(err).__name__, RetryableError
         duration_ms = (time.perf_counter() - started) * 1000
         if response is None:
-            self._record(operation, method, path, None, duration_ms, outcome, request_body, None, error, secrets)
+            self._record(operation, method, path, None, duration_ms, outcome, request_body, None, error, secrets, handle)
             raise exc(f"{self.provider}: {error}", provider=self.provider)
         outcome = _outcome_for(response.status_code)
         self._record(
-            operation, method, path, response.status_code, duration_ms, outcome, request_body, response.content, "", secrets
-        )
+            operation, method, path, response.status_code, duration_ms, outcome, request_body, response.content, "", secrets,
+            handle,
+        )  # fmt: skip
         return response
+
+    def _start(self, operation, method, path, request_body, secrets):
+        """Write the call's record before sending it (write-ahead recorders only); return the recorder's handle."""
+        start = getattr(self.recorder, "start", None)
+        if start is None:
+            return None
+        return start(self._call_record(operation, method, path, None, 0.0, IN_FLIGHT, request_body, None, "", secrets))
 
     def record_invalid_response(self, operation: str, method: str, path: str, response, reason: str, secrets=()):
         """Record that a response could not be read, and return the error to raise."""
@@ -248,20 +276,36 @@ class HttpTransport:
         )
         return InvalidResponse(f"{self.provider}: {reason}", provider=self.provider, status_code=response.status_code)
 
-    def _record(self, operation, method, path, status_code, duration_ms, outcome, request_body, response_body, error, secrets):
-        self.recorder(
-            CallRecord(
-                provider=self.provider,
-                operation=operation,
-                method=method.upper(),
-                path=redact(path, secrets),
-                status_code=status_code,
-                duration_ms=round(duration_ms, 2),
-                outcome=outcome,
-                request_excerpt=excerpt(request_body, secrets),
-                response_excerpt=excerpt(response_body, secrets),
-                error=redact(error, secrets),
+    def _record(
+        self, operation, method, path, status_code, duration_ms, outcome, request_body, response_body, error, secrets,
+        handle=None,
+    ):  # fmt: skip
+        if handle is not None:
+            # The request was recorded by start(): finish() completes the answer's side only.
+            record = self._call_record(
+                operation, method, path, status_code, duration_ms, outcome, None, response_body, error, secrets
             )
+            self.recorder.finish(handle, record)
+        else:
+            record = self._call_record(
+                operation, method, path, status_code, duration_ms, outcome, request_body, response_body, error, secrets
+            )
+            self.recorder(record)
+
+    def _call_record(
+        self, operation, method, path, status_code, duration_ms, outcome, request_body, response_body, error, secrets
+    ) -> CallRecord:
+        return CallRecord(
+            provider=self.provider,
+            operation=operation,
+            method=method.upper(),
+            path=redact(path, secrets),
+            status_code=status_code,
+            duration_ms=round(duration_ms, 2),
+            outcome=outcome,
+            request_excerpt=excerpt(request_body, secrets),
+            response_excerpt=excerpt(response_body, secrets),
+            error=redact(error, secrets),
         )
 
 

@@ -115,8 +115,11 @@ def onboard(row: Row) -> tuple[str, Job]:
     if job is not None:
         if job.status == JobStatus.SUCCEEDED:
             return "skipped", job
-        if job.status in (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION):
+        if job.status == JobStatus.FAILED:
             return "resumed", services.retry_job(job, by=job.requested_by)
+        if job.status == JobStatus.NEEDS_ATTENTION:
+            # Settled in the admin (a create may have landed at Bimedoc): re-running the import does not resend it.
+            return "needs_attention", job
         return "in_progress", job
     with transaction.atomic():
         user = User.objects.filter(email__iexact=row.email).first()

@@ -83,11 +83,17 @@ class BimedocClient:
         recorder: Recorder = null_recorder,
         timeout: tuple[float, float] = (3.05, 15.0),
         session: requests.Session | None = None,
+        breaker=None,
     ):
         self._partner_header = f"Partner {partner_id}:{api_key}"
         self._secrets = [api_key, self._partner_header]
         self.transport = HttpTransport(
-            provider=PROVIDER, base_url=base_url, recorder=recorder, timeout=timeout, session=session or build_session()
+            provider=PROVIDER,
+            base_url=base_url,
+            recorder=recorder,
+            timeout=timeout,
+            session=session or build_session(),
+            breaker=breaker,
         )
 
     def create_user(self, user: NewUser) -> CreatedUser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 from collections.abc import Callable
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from onboarding import jobs
 from onboarding import services as onboarding_services
 from onboarding.audit import audit_context, record_call
 from onboarding.models import (
@@ -39,9 +41,19 @@ from onboarding.models import (
     ProviderAccount,
     User,
 )
-from providers.http import AuthenticationError, Conflict, InvalidRequest, ProviderError, RetryableError
+from providers import breaker
+from providers.http import (
+    AuthenticationError,
+    Conflict,
+    InvalidRequest,
+    InvalidResponse,
+    OutcomeUnknown,
+    ProviderError,
+    ProviderUnavailable,
+    RetryableError,
+)
 
-from .client import BimedocClient, NewPharmacy, NewUser, sso_url
+from .client import PROVIDER, BimedocClient, NewPharmacy, NewUser, sso_url
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +93,12 @@ def client() -> BimedocClient:
     if key not in _clients:
         base_url, partner_id, api_key, timeout = key
         _clients[key] = BimedocClient(
-            base_url=base_url, partner_id=partner_id, api_key=api_key, recorder=record_call, timeout=timeout
+            base_url=base_url,
+            partner_id=partner_id,
+            api_key=api_key,
+            recorder=record_call,
+            timeout=timeout,
+            breaker=breaker.breaker_for(PROVIDER),
         )
     return _clients[key]
 
@@ -214,29 +231,100 @@ def send_invitation(*, user: User, pharmacy: Pharmacy, by: User, base_url: str) 
 
 
 def _enqueue(job: Job) -> None:
-    from .tasks import run_job
-
-    run_job.delay_on_commit(job.pk)
+    jobs.enqueue(job)
 
 
-def retry_job(job: Job, *, by: User) -> Job:
-    """Resume a failed job from the step that failed (steps that succeeded are not repeated)."""
-    if not can_manage_job(by, job):
+def retry_job(job: Job, *, by: User, checked: bool = False) -> Job:
+    """Resume a failed job from the step that failed (steps that succeeded are not repeated).
+
+    A job that needs attention (a create whose outcome is unknown) is resumed only
+    by someone who ``checked`` at Bimedoc that the create did not land (an
+    administrator): its steps are then sent again.
+    """
+    if not (checked or can_manage_job(by, job)):
         raise PermissionDenied
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
-        if locked.status not in (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION):
+        allowed = (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION) if checked else (JobStatus.FAILED,)
+        if locked.status not in allowed:
             return locked
         locked.status = JobStatus.PENDING
         locked.error = ""
         locked.finished_at = None
+        locked.due_at = None
         locked.payload.pop("field_errors", None)
         for step in locked.steps.values():
             if step.get("status") != "done":
-                step.update(status="pending", error="")
-        locked.save(update_fields=["status", "error", "finished_at", "payload", "steps", "updated_at"])
+                step.update(status="pending", error="", failures=0)
+                if checked:
+                    step.pop("outcome_unknown", None)
+        locked.save(update_fields=["status", "error", "finished_at", "due_at", "payload", "steps", "updated_at"])
+        _accounts_of(locked).exclude(status=AccountStatus.ACTIVE).update(status=AccountStatus.PENDING, status_detail="")
         _enqueue(locked)
     return locked
+
+
+def steps_to_resolve(job: Job) -> list[str]:
+    """The steps an administrator may settle by hand (enter the remote id): those not done, if the job stopped."""
+    if job.status not in (JobStatus.FAILED, JobStatus.NEEDS_ATTENTION):
+        return []
+    return [name for name in JOB_STEPS[job.kind] if job.steps.get(name, {}).get("status") != "done"]
+
+
+def resolve_job(job: Job, *, by: User, remote_user_id: str = "", remote_pharmacy_id: str = "") -> Job:
+    """Settle the job's unfinished steps with the ids an administrator found at Bimedoc, then resume it.
+
+    Raises ValidationError when an id the job needs is missing. The steps given
+    an id are checkpointed as done; the job then runs what is left (if anything).
+    """
+    remaining = steps_to_resolve(job)
+    if not remaining:
+        raise ValidationError(_("Only a job that failed or needs attention can be settled by hand."))
+    remote_user_id, remote_pharmacy_id = remote_user_id.strip(), remote_pharmacy_id.strip()
+    errors = {}
+    if STEP_CREATE_USER in remaining and not remote_user_id:
+        errors["remote_user_id"] = _("Enter the id of the user on Bimedoc.")
+    if STEP_CREATE_PHARMACY in remaining and not remote_pharmacy_id:
+        account = user_account(job.user)
+        if STEP_CREATE_USER in remaining or not (account and (account.secrets or {}).get("jwt")):
+            # Without the sign-up token Bimedoc gave with the user, the portal cannot create the pharmacy.
+            errors["remote_pharmacy_id"] = _(
+                "Enter the id of the pharmacy on Bimedoc: without the user's sign-up token the portal cannot create it."
+            )
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if STEP_CREATE_USER in remaining:
+            account = _ensure_user_account(locked.user)
+            account.remote_id = remote_user_id
+            account.login = locked.user.email
+            account.save()
+            locked.steps.setdefault(STEP_CREATE_USER, {}).update(
+                status="done", error="", remote_id=remote_user_id, resolved_by=by.email, finished_at=now.isoformat()
+            )
+        if STEP_CREATE_PHARMACY in remaining and remote_pharmacy_id:
+            remote = _ensure_pharmacy_account(locked.pharmacy)
+            remote.remote_id = remote_pharmacy_id
+            remote.status = AccountStatus.ACTIVE
+            remote.status_detail = ""
+            remote.verified_at = now
+            remote.save()
+            locked.steps.setdefault(STEP_CREATE_PHARMACY, {}).update(
+                status="done", error="", remote_id=remote_pharmacy_id, resolved_by=by.email, finished_at=now.isoformat()
+            )
+        if all(locked.steps.get(n, {}).get("status") == "done" for n in JOB_STEPS[locked.kind]):
+            # Every remote object exists: the user's account is active, its sign-up token no longer needed.
+            account = _ensure_user_account(locked.user)
+            account.secrets = {}
+            account.status = AccountStatus.ACTIVE
+            account.status_detail = ""
+            account.verified_at = now
+            account.save()
+        locked.save(update_fields=["steps", "updated_at"])
+        logger.info("Bimedoc job %s settled by %s", locked.pk, by.email)
+    return retry_job(locked, by=by, checked=True)
 
 
 def correct_and_retry(job: Job, *, by: User, user_fields: dict | None = None, pharmacy_fields: dict | None = None) -> Job:
@@ -279,49 +367,149 @@ def can_manage_job(user: User, job: Job) -> bool:
 
 
 # --- Running jobs -------------------------------------------------------------------------
+#
+# A step that creates something at Bimedoc is marked ``sending`` (committed)
+# before the request leaves. A definite answer replaces the mark. When the answer
+# is unknown (no answer in time, connection dropped, unreadable body, or the mark
+# still there when the job is picked up again because the worker died), the step
+# is flagged ``outcome_unknown`` and reconciled instead of blindly sent again:
+# a user is sent again (a 201 proves the first try did not land; "email taken"
+# proves it did, and its id cannot be read back, so the job needs attention);
+# a pharmacy is never sent again (the job needs attention at once).
 
 
-def run_job(job_id: int, *, task_id: str = "", attempt: int = 1) -> Job | None:
-    """Run a job's remaining steps. Raise RetryableError when a step may succeed later (the task retries)."""
+class RetryLater(Exception):
+    """The job waits; run it again in ``countdown`` seconds (``provider_unavailable``: the circuit is open)."""
+
+    def __init__(self, countdown: float, *, provider_unavailable: bool = False):
+        super().__init__(countdown)
+        self.countdown = countdown
+        self.provider_unavailable = provider_unavailable
+
+
+def run_job(job_id: int, *, task_id: str = "") -> Job | None:
+    """Run a job's remaining steps (claimed by this task); raise RetryLater when it must wait."""
     job = _claim(job_id, task_id)
     if job is None:
         return None
-    with audit_context(job=job, user=job.user, pharmacy=job.pharmacy, task_id=task_id, attempt=attempt):
+    with audit_context(job=job, user=job.user, pharmacy=job.pharmacy, task_id=task_id, attempt=job.attempts):
         for name in JOB_STEPS[job.kind]:
-            if job.steps.get(name, {}).get("status") == "done":
+            step = job.steps.setdefault(name, {})
+            if step.get("status") == "done":
                 continue
-            # Kept in memory and written with the step's checkpoint (one write less per call).
-            job.steps.setdefault(name, {})["started_at"] = timezone.now().isoformat()
+            if step.get("status") == "sending":
+                # The run that sent this step stopped before it knew the answer.
+                step["outcome_unknown"] = True
+            if step.get("outcome_unknown") and name == STEP_CREATE_PHARMACY:
+                return _needs_attention(job, name, _pharmacy_unknown_reason())
+            # Committed before the request leaves: a run that dies mid-call leaves this mark behind.
+            _set_step(job, name, status="sending", error="", started_at=timezone.now().isoformat())
             try:
                 STEP_RUNNERS[name](job)
+            except ProviderUnavailable:
+                _wait_for_provider(job, name)
+            except (OutcomeUnknown, InvalidResponse) as exc:
+                if name == STEP_CREATE_PHARMACY:
+                    return _needs_attention(job, name, _pharmacy_unknown_reason())
+                step["outcome_unknown"] = True
+                if (failed := _retry_later(job, name, exc)) is not None:
+                    return failed
             except RetryableError as exc:
-                _set_step(job, name, status="waiting", error=exc.message)
-                Job.objects.filter(pk=job.pk).update(status=JobStatus.WAITING, error=exc.message, updated_at=timezone.now())
-                raise
+                # A definite "not now" (5xx, connection refused): nothing was created.
+                if (failed := _retry_later(job, name, exc)) is not None:
+                    return failed
+            except Conflict as exc:
+                if step.get("outcome_unknown"):
+                    return _needs_attention(job, name, _user_unknown_reason(job.user))
+                return _fail(job, name, exc)
             except ProviderError as exc:
                 return _fail(job, name, exc)
         job.status = JobStatus.SUCCEEDED
         job.error = ""
+        job.due_at = None
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        job.save(update_fields=["status", "error", "due_at", "finished_at", "updated_at"])
     return job
 
 
-def give_up(job_id: int, exc: ProviderError) -> Job:
-    """Fail a job whose step kept failing transiently, after the last retry."""
-    job = Job.objects.get(pk=job_id)
-    step = next((n for n in JOB_STEPS[job.kind] if job.steps.get(n, {}).get("status") != "done"), None)
-    reason = _("Bimedoc did not answer properly after %(n)s attempts (%(error)s). Try again later.") % {
-        "n": job.attempts,
-        "error": exc.message,
-    }
-    return _fail(job, step, StepRefused(reason))
+def _user_unknown_reason(user: User) -> str:
+    return _(
+        "Bimedoc did not confirm the creation of %(email)s's user, and now answers that the email address is taken: "
+        "the first try probably created it, but Bimedoc's API cannot give its id back. An administrator must look "
+        "the user up on Bimedoc and enter its id to finish."
+    ) % {"email": user.email}
+
+
+def _pharmacy_unknown_reason() -> str:
+    return _(
+        "Bimedoc did not confirm the creation of the pharmacy. It is not sent again, so that it is not created "
+        "twice: an administrator must check on Bimedoc and enter the pharmacy's id to finish."
+    )
+
+
+def _retry_later(job: Job, name: str, exc: RetryableError) -> Job | None:
+    """Count a failed try of the step; wait with backoff and jitter, or fail the job past the cap."""
+    step = job.steps[name]
+    step["failures"] = step.get("failures", 0) + 1
+    if step["failures"] > settings.BIMEDOC_MAX_RETRIES:
+        reason = _("Bimedoc did not answer properly after %(n)s attempts (%(error)s). Try again later.") % {
+            "n": step["failures"],
+            "error": exc.message,
+        }
+        return _fail(job, name, StepRefused(reason))
+    delay = min(settings.BIMEDOC_RETRY_MAX_DELAY, settings.BIMEDOC_RETRY_DELAY * 2 ** (step["failures"] - 1))
+    countdown = random.uniform(delay / 2, delay)
+    _wait(job, name, exc.message, countdown)
+    raise RetryLater(countdown)
+
+
+def _wait_for_provider(job: Job, name: str) -> None:
+    """The circuit is open: wait until it lets a trial call through, without using up the retry budget."""
+    countdown = breaker.seconds_until_retry(PROVIDER) + random.uniform(0, max(1.0, settings.BIMEDOC_RETRY_DELAY))
+    at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
+    reason = _("Bimedoc is unavailable; trying again at %(time)s.") % {"time": at.strftime("%H:%M:%S")}
+    _wait(job, name, reason, countdown)
+    raise RetryLater(countdown, provider_unavailable=True)
+
+
+def _wait(job: Job, name: str, reason: str, countdown: float) -> None:
+    now = timezone.now()
+    job.steps[name].update(status="waiting", error=reason, at=now.isoformat())
+    Job.objects.filter(pk=job.pk).update(
+        steps=job.steps,
+        status=JobStatus.WAITING,
+        error=reason,
+        due_at=now + timezone.timedelta(seconds=countdown),
+        updated_at=now,
+    )
+
+
+def _needs_attention(job: Job, name: str, reason: str) -> Job:
+    now = timezone.now()
+    with transaction.atomic():
+        job.steps[name].update(status="needs_attention", error=reason, at=now.isoformat())
+        job.status = JobStatus.NEEDS_ATTENTION
+        job.error = reason
+        job.due_at = None
+        job.finished_at = now
+        job.save(update_fields=["steps", "status", "error", "due_at", "finished_at", "updated_at"])
+        _accounts_of(job).exclude(status=AccountStatus.ACTIVE).update(
+            status=AccountStatus.NEEDS_ATTENTION, status_detail=reason[:1000]
+        )
+    logger.warning("Bimedoc job %s needs attention at %s (outcome unknown)", job.pk, name)
+    return job
+
+
+def _accounts_of(job: Job):
+    return ProviderAccount.objects.filter(provider=Provider.BIMEDOC).filter(
+        Q(user=job.user) | Q(pharmacy=job.pharmacy, user__isnull=True)
+    )
 
 
 def _claim(job_id: int, task_id: str) -> Job | None:
     """Mark the job running for this task, unless it is finished or another task holds it."""
     now = timezone.now()
-    stale = now - timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stale = now - timezone.timedelta(seconds=settings.JOB_RUNNING_STALE_AFTER)
     claimed = (
         Job.objects.filter(pk=job_id, kind__in=JOB_STEPS)
         .filter(Q(status__in=(JobStatus.PENDING, JobStatus.WAITING)) | Q(status=JobStatus.RUNNING, updated_at__lt=stale))
@@ -339,7 +527,10 @@ def _set_step(job: Job, name: str, **changes) -> None:
 
 def _checkpoint(job: Job, name: str, **result) -> None:
     """Record a step's success (call inside the transaction that stores what it produced)."""
-    job.steps.setdefault(name, {}).update(status="done", error="", finished_at=timezone.now().isoformat(), **result)
+    step = job.steps.setdefault(name, {})
+    if step.pop("outcome_unknown", False):
+        step["reconciled"] = True
+    step.update(status="done", error="", finished_at=timezone.now().isoformat(), **result)
     Job.objects.filter(pk=job.pk).update(steps=job.steps, updated_at=timezone.now())
 
 
@@ -352,12 +543,10 @@ def _fail(job: Job, step: str | None, exc: ProviderError) -> Job:
             job.payload["field_errors"] = exc.field_errors
         job.status = JobStatus.FAILED
         job.error = reason
+        job.due_at = None
         job.finished_at = timezone.now()
-        job.save(update_fields=["steps", "payload", "status", "error", "finished_at", "updated_at"])
-        targets = ProviderAccount.objects.filter(provider=Provider.BIMEDOC).filter(
-            Q(user=job.user) | Q(pharmacy=job.pharmacy, user__isnull=True)
-        )
-        targets.exclude(status=AccountStatus.ACTIVE).update(status=AccountStatus.FAILED, status_detail=reason[:1000])
+        job.save(update_fields=["steps", "payload", "status", "error", "due_at", "finished_at", "updated_at"])
+        _accounts_of(job).exclude(status=AccountStatus.ACTIVE).update(status=AccountStatus.FAILED, status_detail=reason[:1000])
     logger.info("Bimedoc job %s failed at %s: %s", job.pk, step, reason)
     return job
 

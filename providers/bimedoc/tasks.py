@@ -1,23 +1,21 @@
 """Celery tasks for Bimedoc jobs: thin wrappers around the services."""
 
-import random
-
 from celery import shared_task
-from django.conf import settings
-
-from providers.http import RetryableError
 
 from . import services
 
 
 @shared_task(bind=True, max_retries=None)
 def run_job(self, job_id: int):
-    """Run a Bimedoc job's remaining steps; retry transient failures with backoff, then give up with a reason."""
+    """Run a Bimedoc job's remaining steps; when it must wait, run again later (the service says when).
+
+    The retry budget is counted by the service on the job's steps (real failed
+    tries only), not by Celery: waiting for an open circuit costs nothing.
+    """
     try:
-        services.run_job(job_id, task_id=self.request.id or "", attempt=self.request.retries + 1)
-    except RetryableError as exc:
-        if self.request.retries >= settings.BIMEDOC_MAX_RETRIES:
-            services.give_up(job_id, exc)
+        services.run_job(job_id, task_id=self.request.id or "")
+    except services.RetryLater as later:
+        if self.request.is_eager and later.provider_unavailable:
+            # In-process (no broker) there is no "later": the job stays waiting and the sweep takes it up.
             return
-        delay = settings.BIMEDOC_RETRY_DELAY * 2**self.request.retries
-        raise self.retry(exc=exc, countdown=random.uniform(delay / 2, delay))
+        raise self.retry(countdown=later.countdown)

@@ -7,14 +7,23 @@ process serving the sandbox sees it) and is changed over HTTP at
 - ``error_rate``: answer 503 without acting;
 - ``timeout_before_rate``: stall for ``stall_seconds`` then answer 504, without acting;
 - ``timeout_after_rate``: act, then stall for ``stall_seconds`` before answering;
-- ``malformed_rate``: act, then answer 200 with a body that is not JSON.
+- ``malformed_rate``: act, then answer 200 with a body that is not JSON;
+- ``reset_rate``: act, then drop the connection without answering (the
+  client sees the connection reset/closed: the outcome is unknown to it).
+
+Every request a decorated view receives is counted per simulator before any
+fault (``requests_received()``), so that benchmarks can compare what reached
+the provider with what the portal recorded.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import random
+import socket
+import struct
 import time
 from dataclasses import asdict, dataclass, fields
 
@@ -22,6 +31,9 @@ from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 
 CACHE_KEY = "sandbox:faults:{}"
+REQUESTS_KEY = "sandbox:requests:{}"
+RATES = ("error_rate", "timeout_before_rate", "timeout_after_rate", "malformed_rate", "reset_rate")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,6 +43,7 @@ class FaultProfile:
     timeout_before_rate: float = 0.0
     timeout_after_rate: float = 0.0
     malformed_rate: float = 0.0
+    reset_rate: float = 0.0
     stall_seconds: float = 20.0
 
     @classmethod
@@ -40,9 +53,11 @@ class FaultProfile:
         if unknown:
             raise ValueError(f"Unknown fault settings: {', '.join(sorted(unknown))}")
         profile = cls(**{k: float(v) for k, v in data.items()})
-        for name in ("error_rate", "timeout_before_rate", "timeout_after_rate", "malformed_rate"):
+        for name in RATES:
             if not 0 <= getattr(profile, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if sum(getattr(profile, name) for name in RATES) > 1:
+            raise ValueError("The fault rates must not add up to more than 1")
         if profile.latency_ms < 0 or profile.stall_seconds < 0:
             raise ValueError("latency_ms and stall_seconds must not be negative")
         return profile
@@ -60,12 +75,53 @@ def set_profile(simulator: str, profile: FaultProfile | None) -> None:
         cache.set(CACHE_KEY.format(simulator), asdict(profile), timeout=None)
 
 
+def count_request(simulator: str) -> None:
+    key = REQUESTS_KEY.format(simulator)
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=None)
+
+
+def requests_received(simulator: str) -> int:
+    """How many requests the simulator's decorated views received (faulted or not) since the last reset."""
+    return int(cache.get(REQUESTS_KEY.format(simulator)) or 0)
+
+
+def reset_requests(simulator: str) -> None:
+    cache.delete(REQUESTS_KEY.format(simulator))
+
+
+def _client_socket(request):
+    """The socket of the client connection serving this request (Django's development/test servers), or None."""
+    stream = request.META.get("wsgi.input")
+    reader = getattr(getattr(stream, "_read", None), "__self__", None)  # LimitedStream -> the handler's rfile
+    raw = getattr(reader, "raw", None)
+    return getattr(raw, "_sock", None)
+
+
+def _drop_connection(request) -> bool:
+    """Reset the client's connection: no answer will reach it. False when the server gives no access to the socket."""
+    sock = _client_socket(request)
+    if sock is None:
+        return False
+    # Linger 0: closing sends RST rather than FIN; shutting down now stops the answer from ever leaving.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    return True
+
+
 def with_faults(simulator: str):
     """Decorate a simulator view: add latency and faults from the simulator's profile."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
+            count_request(simulator)
             profile = get_profile(simulator)
             if profile.latency_ms:
                 time.sleep(profile.latency_ms / 1000)
@@ -85,6 +141,9 @@ def with_faults(simulator: str):
             threshold += profile.malformed_rate
             if roll < threshold and response.status_code < 300:
                 return HttpResponse("<html>upstream error", status=200, content_type="application/json")
+            threshold += profile.reset_rate
+            if roll < threshold and not _drop_connection(request):
+                logger.warning("Sandbox %s: cannot reset a connection under this server; answering normally", simulator)
             return response
 
         return wrapper

@@ -3,6 +3,7 @@
 from django import template
 
 from onboarding.models import Function, Job, Provider, ProviderAccount
+from providers import breaker
 
 from .. import services
 
@@ -32,6 +33,8 @@ def bimedoc_panel(context, pharmacy, membership):
             and own_account.is_active
             and services.is_linked(membership.user, pharmacy)
         ),
+        # While Bimedoc's circuit is open, "Open Bimedoc" would fail at once: say so instead.
+        "available": breaker.is_available(services.PROVIDER),
         "is_titulaire": membership.function == Function.TITULAIRE,
         "member_accounts": [(m, accounts.get(m.user_id)) for m in members],
         "jobs": jobs,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import faults
 from ..faults import with_faults
 from .models import RemotePharmacy, RemoteUser, SsoToken
 
@@ -229,13 +230,27 @@ def state(request):
         SsoToken.objects.all().delete()
         RemoteUser.objects.all().delete()
         RemotePharmacy.objects.all().delete()
+        faults.reset_requests("bimedoc")
     per_owner = RemotePharmacy.objects.values("created_by").annotate(n=Count("pk")).filter(n__gt=1)
+    per_person = (
+        RemoteUser.objects.exclude(rpps_number="")
+        .values("first_name", "last_name", "rpps_number")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+    )
     return JsonResponse(
         {
             "users": RemoteUser.objects.count(),
             "pharmacies": RemotePharmacy.objects.count(),
             "sso_tokens": SsoToken.objects.count(),
+            # Creations Bimedoc refused because the email was taken (a resend after an unknown outcome, say).
             "duplicate_user_attempts": sum(RemoteUser.objects.values_list("duplicate_attempts", flat=True)),
+            # Users are unique by email, so a person's user can only be created twice under two emails:
+            # same first name, last name and RPPS number.
+            "users_created_twice": sum(row["n"] - 1 for row in per_person),
+            # A second pharmacy created with the same titulaire's JWT.
             "pharmacies_created_twice": sum(row["n"] - 1 for row in per_owner),
+            # Every request the partner API received (faulted or not), to compare with the portal's audit trail.
+            "requests": faults.requests_received("bimedoc"),
         }
     )

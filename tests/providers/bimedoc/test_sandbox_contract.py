@@ -28,7 +28,9 @@ def test_user_then_pharmacy_links_the_user_as_titulaire(sandbox_client, sandbox_
         "pharmacies": 1,
         "sso_tokens": 0,
         "duplicate_user_attempts": 0,
+        "users_created_twice": 0,
         "pharmacies_created_twice": 0,
+        "requests": 2,
     }
 
 

@@ -69,6 +69,7 @@ class Command(BaseCommand):
                     f"{outcomes['resumed']} resumed",
                     f"{outcomes['skipped']} already done",
                     f"{outcomes['in_progress']} already in progress",
+                    f"{outcomes['needs_attention']} waiting for an administrator",
                     f"{final[JobStatus.SUCCEEDED]} done",
                     f"{len(failures)} failed",
                     f"{sum(final[s] for s in (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING))} still running",

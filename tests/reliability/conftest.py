@@ -1,0 +1,38 @@
+"""Fixtures for the reliability tests: the Bimedoc sandbox over real HTTP (shared with the Bimedoc tests)."""
+
+import pytest
+
+from providers import breaker
+from providers.bimedoc import services
+from tests.providers.bimedoc.conftest import bimedoc_sandbox, sandbox_state  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def unpublished(monkeypatch):
+    """Jobs are saved but their task is not sent: the test runs them itself (or the sweep does)."""
+    monkeypatch.setattr(services, "_enqueue", lambda job: None)
+
+
+@pytest.fixture
+def admin_client(client, db):
+    from onboarding.models import User
+
+    admin = User.objects.create_superuser(email="root@example.com", password="pw-123456789")
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _closed_circuit():
+    """Each test starts with Bimedoc's circuit closed (the breaker's state lives in Redis)."""
+    breaker.reset("bimedoc")
+    yield
+    breaker.reset("bimedoc")
+
+
+@pytest.fixture
+def short_read_timeout(settings):
+    """The client gives up after 0.5 s; the sandbox stalls 1.5 s on its timeout faults."""
+    settings.PROVIDER_TIMEOUT = (2.0, 0.5)
+    return 1.5
