@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from onboarding import tokens
+from providers.jsonbody import has_unstorable_text
 
 from . import oauth, schemas, selectors, services
 from .models import ServiceProvider
@@ -159,6 +160,8 @@ def services_endpoint(request):
         data = json.loads(request.body)
     except (ValueError, RecursionError):
         raise ApiError("invalid_request", "The body is not valid JSON.")
+    if has_unstorable_text(data):
+        raise ApiError("invalid_request", "The body holds characters that are not text (NUL or lone surrogates).")
     try:
         call = schemas.parse_service_call(data)
         key = schemas.parse_idempotency_key(request.headers.get("Idempotency-Key"))

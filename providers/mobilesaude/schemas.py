@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from onboarding import tokens
+from providers.jsonbody import is_storable_text
 
 from .services import Identification
 
@@ -69,17 +70,9 @@ class StringField:
             raise RequestError(f"O campo '{self.name}' é obrigatório e não pode estar em branco.")
         if len(value) > self.max_length:
             raise RequestError(f"O campo '{self.name}' tem no máximo {self.max_length} caracteres{self.hint}.")
-        if "\x00" in value or not _is_text(value):
+        if not is_storable_text(value):
             raise RequestError(f"O campo '{self.name}' contém caracteres inválidos.")
         return value
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates, e.g. "\ud800" in the JSON
-        return False
-    return True
 
 
 @dataclass(frozen=True)

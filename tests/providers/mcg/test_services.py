@@ -179,6 +179,19 @@ def test_micropayment_is_400_not_offered(client, provider_a, staff):
     assert "not offered" in result["error_description"]
 
 
+@pytest.mark.parametrize("text", ["\x00", "\ud800"])
+def test_nul_and_lone_surrogates_are_400_and_nothing_is_stored(client, provider_a, staff, text):
+    from providers.mcg.models import InboxItem
+
+    body = services_body(provider_a, staff)
+    body["parameters"]["notification"]["message"] = text
+    raw = json.dumps(body)  # ensure_ascii keeps the lone surrogate as an escape, as a client would send it
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {provider_a.token()}"}
+    result = _expect(client.post("/Services", raw, content_type="application/json", **auth), 400, "invalid_request")
+    assert "not text" in result["error_description"]
+    assert not InboxItem.objects.exists()
+
+
 def _tiny_png_of(size):
     buffer = io.BytesIO()
     Image.new("1", size).save(buffer, format="PNG")
