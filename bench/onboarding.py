@@ -27,6 +27,9 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import ensure_database, stack_env, wait_http  # noqa: E402
 
 
 def parse_args():
@@ -46,30 +49,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
-
-
 def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -78,19 +57,12 @@ def pct(values, q):
 def main():
     args = parse_args()
     sandbox_url = f"http://127.0.0.1:{args.port}/sandbox"
-    env = dict(
-        os.environ,
-        DJANGO_DEBUG="true",
-        SANDBOX_ENABLED="true",
-        DATABASE_URL=args.database_url,
-        CELERY_BROKER_URL=args.broker_url,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        CACHE_URL=args.cache_url,
-        SANDBOX_URL=sandbox_url,
-        BIMEDOC_BASE_URL=f"{sandbox_url}/bimedoc",
-        BIMEDOC_APP_URL=f"{sandbox_url}/bimedoc-app",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
+    env = stack_env(
+        port=args.port,
+        database_url=args.database_url,
+        broker_url=args.broker_url,
+        cache_url=args.cache_url,
+        log_level="WARNING",
     )
     os.environ.update(env)
     ensure_database(args.database_url)

@@ -41,6 +41,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import flush_redis, reset_database, stack_env, wait_http  # noqa: E402
+
 FAULT_KINDS = ("error_rate", "timeout_before_rate", "timeout_after_rate", "reset_rate", "malformed_rate")
 # Audit rows that are not a request the provider received: not sent (circuit open), or the second
 # row of a call whose answer could not be read (the call itself has its own row).
@@ -163,36 +167,6 @@ def stop(proc: subprocess.Popen) -> None:
             kill_hard(proc)
 
 
-def reset_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url.replace("rediscache://", "redis://")).flushdb()
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
-
-
 class Sweeper(threading.Thread):
     """Runs the job sweep every few seconds (what celery beat does in production)."""
 
@@ -218,19 +192,12 @@ class Sweeper(threading.Thread):
 def main(argv=None) -> int:
     args = parse_args(argv)
     sandbox_url = f"http://127.0.0.1:{args.port}/sandbox"
-    env = dict(
-        os.environ,
-        DJANGO_DEBUG="true",
-        SANDBOX_ENABLED="true",
-        DATABASE_URL=args.database_url,
-        CELERY_BROKER_URL=args.broker_url,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        CACHE_URL=args.cache_url,
-        SANDBOX_URL=sandbox_url,
-        BIMEDOC_BASE_URL=f"{sandbox_url}/bimedoc",
-        BIMEDOC_APP_URL=f"{sandbox_url}/bimedoc-app",
-        LOG_LEVEL="ERROR",
-        PYTHONUNBUFFERED="1",
+    env = stack_env(
+        port=args.port,
+        database_url=args.database_url,
+        broker_url=args.broker_url,
+        cache_url=args.cache_url,
+        log_level="ERROR",
         **worker_settings(args.read_timeout),
     )
     os.environ.update(env)
