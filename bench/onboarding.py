@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import ensure_database, stack_env, wait_http  # noqa: E402
+from bench.stack import ensure_database, setup_django, stack_env, start_sandbox  # noqa: E402
 
 
 def parse_args():
@@ -64,35 +64,18 @@ def main():
         cache_url=args.cache_url,
         log_level="WARNING",
     )
-    os.environ.update(env)
     ensure_database(args.database_url)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
+    logs = setup_django(env)
     import requests
-    from django.core.management import call_command
 
     from onboarding import services as onboarding_services
     from onboarding.models import Job, JobStatus, OutboundCall
     from portal.celery import app
     from providers.bimedoc import services
 
-    call_command("migrate", verbosity=0)
-    logs = ROOT / "test-artifacts"
-    logs.mkdir(exist_ok=True)
     processes = []
     try:
-        sandbox = subprocess.Popen(
-            [sys.executable, "manage.py", "run_sandbox", "--port", str(args.port), "--quiet"],
-            cwd=ROOT,
-            env=env,
-            stdout=open(logs / "bench-sandbox.log", "ab"),  # noqa: SIM115 - closed with the process
-            stderr=subprocess.STDOUT,
-        )
-        processes.append(sandbox)
-        wait_http(f"{sandbox_url}/bimedoc/_state")
+        processes.append(start_sandbox(env, args.port, logs / "bench-sandbox.log"))
         requests.put(f"{sandbox_url}/bimedoc/_faults", json={"latency_ms": args.latency_ms}, timeout=5).raise_for_status()
 
         # Queue every job first, then start the worker: the measure is the worker's, not the queueing's.

@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import flush_redis, reset_database, stack_env, wait_http  # noqa: E402
+from bench.stack import flush_redis, reset_database, setup_django, stack_env, start_sandbox  # noqa: E402
 
 FAULT_KINDS = ("error_rate", "timeout_before_rate", "timeout_after_rate", "reset_rate", "malformed_rate")
 # Audit rows that are not a request the provider received: not sent (circuit open), or the second
@@ -200,38 +200,21 @@ def main(argv=None) -> int:
         log_level="ERROR",
         **worker_settings(args.read_timeout),
     )
-    os.environ.update(env)
     reset_database(args.database_url)
     flush_redis(args.broker_url)
     flush_redis(args.cache_url)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
+    logs = setup_django(env)
     import requests
     from django.conf import settings
-    from django.core.management import call_command
 
     from onboarding import services as onboarding_services
     from onboarding.models import Job
     from providers.bimedoc import services
 
-    call_command("migrate", verbosity=0)
-    logs = ROOT / "test-artifacts"
-    logs.mkdir(exist_ok=True)
     processes: list[subprocess.Popen] = []
     sweeper = Sweeper(args.sweep_every)
     try:
-        sandbox = subprocess.Popen(
-            [sys.executable, "manage.py", "run_sandbox", "--port", str(args.port), "--quiet"],
-            cwd=ROOT,
-            env=env,
-            stdout=open(logs / "soak-sandbox.log", "ab"),  # noqa: SIM115 - closed with the process
-            stderr=subprocess.STDOUT,
-        )
-        processes.append(sandbox)
-        wait_http(f"{sandbox_url}/bimedoc/_state")
+        processes.append(start_sandbox(env, args.port, logs / "soak-sandbox.log"))
         requests.delete(f"{sandbox_url}/bimedoc/_state", timeout=10).raise_for_status()
         profile = fault_profile(args.fault_rate, args.stall, args.latency_ms)
         requests.put(f"{sandbox_url}/bimedoc/_faults", json=profile, timeout=5).raise_for_status()

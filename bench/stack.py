@@ -72,3 +72,37 @@ def wait_http(url: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+def setup_django(env: dict) -> Path:
+    """Adopt the stack's environment in this process, set Django up, migrate; return the log folder."""
+    import sys
+
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    logs = ROOT / "test-artifacts"
+    logs.mkdir(exist_ok=True)
+    return logs
+
+
+def start_sandbox(env: dict, port: int, log: Path):
+    """Start ``manage.py run_sandbox`` on ``port`` and return its process once the Bimedoc simulator answers."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "ab"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.STDOUT,
+    )
+    wait_http(f"http://127.0.0.1:{port}/sandbox/bimedoc/_state")
+    return process
