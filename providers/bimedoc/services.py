@@ -8,7 +8,6 @@ that succeeded and never repeats a create.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 from collections.abc import Callable
@@ -16,7 +15,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -27,7 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from onboarding import jobs
+from onboarding import emails, jobs
 from onboarding import services as onboarding_services
 from onboarding.audit import audit_context, record_call
 from onboarding.models import (
@@ -214,12 +212,12 @@ def add_colleague(*, pharmacy: Pharmacy, by: User, base_url: str, function: str,
         )
         _enqueue(job)
         if invite:
-            transaction.on_commit(functools.partial(send_invitation, user=user, pharmacy=pharmacy, by=by, base_url=base_url))
+            send_invitation(user=user, pharmacy=pharmacy, by=by, base_url=base_url)
     return job
 
 
 def send_invitation(*, user: User, pharmacy: Pharmacy, by: User, base_url: str) -> None:
-    """Email a new colleague a link to set their portal password (Django's password-reset confirmation page)."""
+    """Queue an email (sent after the commit) giving a new colleague a link to set their portal password."""
     path = reverse(
         "password_reset_confirm",
         kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
@@ -227,7 +225,7 @@ def send_invitation(*, user: User, pharmacy: Pharmacy, by: User, base_url: str) 
     context = {"user": user, "pharmacy": pharmacy, "by": by, "link": base_url.rstrip("/") + path}
     subject = _("You are invited to %(pharmacy)s on the pharmacy portal") % {"pharmacy": pharmacy.name}
     body = render_to_string("bimedoc/invitation_email.txt", context)
-    send_mail(subject, body, None, [user.email])
+    emails.send_later(to=[user.email], subject=subject, body=body)
 
 
 def _enqueue(job: Job) -> None:
