@@ -59,7 +59,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 messages: install-dev
-	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete
+	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete --no-location
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Its own database and Redis databases (flushed): override SOAK_DATABASE_URL, SOAK_BROKER_URL, SOAK_CACHE_URL.
