@@ -1,5 +1,7 @@
-"""Forms for staff sign-up and profile, validating every field with translated messages."""
+"""Forms for staff sign-up, profile and accepting an invitation, validating every field with translated messages."""
 
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.utils import timezone
@@ -30,7 +32,10 @@ class StaffFieldsMixin:
     def clean_cpf(self):
         cpf = normalize_cpf(self.cleaned_data.get("cpf", ""))
         if cpf and User.objects.filter(cpf=cpf).exclude(pk=self.instance_pk).exists():
-            raise forms.ValidationError(_("This CPF is already registered to another account."))
+            # Worded so that it never confirms that another account holds this CPF.
+            raise forms.ValidationError(
+                _("This CPF cannot be saved on your account. Check the number; if it is right, contact the portal's administrators.")
+            )
         return cpf
 
     def clean_birth_date(self):
@@ -75,12 +80,35 @@ class StaffDetailsForm(StaffFieldsMixin, forms.Form):
         return {k: self.cleaned_data[k] for k in self.PROFILE_FIELDS}
 
 
-class SignUpForm(SetPasswordMixin, StaffDetailsForm):
-    """A new staff member's account."""
+class SignUpForm(AllauthSignupForm, StaffDetailsForm):
+    """A new staff member's account: allauth's email and password, and the details Bimedoc will know them by."""
 
-    email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("Email address")
+        self.order_fields(["email", *StaffDetailsForm.PROFILE_FIELDS, "password1", "password2"])
+
+
+class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
+    """Choosing a new password through the emailed link; it also proves the email address."""
+
+    def save(self):
+        from . import services
+
+        super().save()
+        services.verify_after_password_reset(self.user)
+
+
+class InvitationSignUpForm(SetPasswordMixin, StaffDetailsForm):
+    """Accepting an invitation without an account yet: your details (as the inviter typed them) and a password."""
+
     password1, password2 = SetPasswordMixin.create_password_fields()
-    field_order = ["email", *StaffDetailsForm.PROFILE_FIELDS, "password1", "password2"]
+    field_order = [*StaffDetailsForm.PROFILE_FIELDS, "password1", "password2"]
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+        self.fields["gender"].required = True  # Bimedoc needs it
 
     def clean(self):
         cleaned = super().clean()
@@ -91,7 +119,7 @@ class SignUpForm(SetPasswordMixin, StaffDetailsForm):
         super()._post_clean()
         if "password2" not in self.errors and self.cleaned_data.get("password1"):
             user = User(
-                email=self.cleaned_data.get("email", ""),
+                email=self.email,
                 first_name=self.cleaned_data.get("first_name", ""),
                 last_name=self.cleaned_data.get("last_name", ""),
             )

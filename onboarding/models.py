@@ -303,3 +303,57 @@ class OutboundCall(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("The audit trail is append-only.")
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Invitation(models.Model):
+    """An invitation to join a pharmacy: nothing is created for the invited person until they accept it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    pharmacy = models.ForeignKey(Pharmacy, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"))
+    function = models.CharField(_("function"), max_length=16, choices=Function.choices)
+    details = models.JSONField(
+        _("details"), default=dict, blank=True, help_text=_("The details the inviter typed, offered to the invited person.")
+    )
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answered_invitations",
+        help_text=_("Who answered it."),
+    )
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pharmacy", "email"], condition=Q(status="pending"), name="invitation_pending_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["email", "status"], name="invitation_email_idx")]
+
+    def __str__(self):
+        return f"{self.email} → {self.pharmacy} ({self.get_status_display()})"
+
+    @property
+    def is_expired(self):
+        return self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self):
+        return self.status == InvitationStatus.PENDING and not self.is_expired

@@ -1,8 +1,9 @@
 """Read-only queries about pharmacies and their staff."""
 
+from allauth.account.models import EmailAddress
 from django.db.models import Prefetch, QuerySet
 
-from .models import Membership, Pharmacy, ProviderAccount, User
+from .models import Invitation, Membership, Pharmacy, ProviderAccount, User
 
 
 def pharmacies_of(user: User) -> QuerySet[Pharmacy]:
@@ -24,3 +25,13 @@ def pharmacy_page(pharmacy_public_id, user: User) -> Pharmacy:
         )
         .get(public_id=pharmacy_public_id)
     )
+
+
+def email_verified(user: User) -> bool:
+    """Whether the user proved they receive mail at their login address."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def invitations_of(pharmacy: Pharmacy, limit: int = 20) -> list[Invitation]:
+    """The pharmacy's latest invitations (open, answered or expired), for its titulaire."""
+    return list(pharmacy.invitations.select_related("invited_by").order_by("-created_at")[:limit])

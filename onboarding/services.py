@@ -6,18 +6,56 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from allauth.account.models import EmailAddress
+
+from . import selectors
 from .models import Function, Membership, Pharmacy, User
 
 USER_PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender", "cpf", "birth_date")
 PHARMACY_FIELDS = ("name", "phone_number", "street", "city", "postcode")
 
 
-def register_staff(*, email: str, password: str | None, **profile) -> User:
-    """Create a staff user from cleaned sign-up data (password None = must set one by email)."""
+class EmailNotVerified(PermissionDenied):
+    """The user has not verified their email address yet: the portal creates nothing at a provider for them."""
+
+
+def register_staff(*, email: str, password: str | None, email_verified: bool = False, **profile) -> User:
+    """Create a staff user from cleaned data (password None = must set one by email), with their primary address."""
     unknown = set(profile) - set(USER_PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown profile fields: {sorted(unknown)}")
-    return User.objects.create_user(email=email, password=password, **profile)
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, **profile)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
+    return user
+
+
+def require_verified_email(user: User) -> None:
+    """Raise EmailNotVerified unless the user's email address is verified."""
+    if not selectors.email_verified(user):
+        raise EmailNotVerified(_("Verify your email address first: we sent you a link when you signed up."))
+
+
+def mark_email_verified(user: User, email: str | None = None) -> None:
+    """Record that the user proved they receive mail at ``email`` (default: their login address)."""
+    email = (email or user.email).lower()
+    address, _created = EmailAddress.objects.get_or_create(
+        user=user, email__iexact=email, defaults={"email": email, "primary": email == user.email.lower()}
+    )
+    if not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
+
+
+def verify_after_password_reset(user: User) -> None:
+    """A new password chosen through the emailed link proves the address it was sent to.
+
+    The link does not say which address that was, so only an account with a
+    single address is marked (then it can only have been that one).
+    """
+    addresses = list(EmailAddress.objects.filter(user=user))
+    if len(addresses) == 1 and addresses[0].email.lower() == user.email.lower():
+        mark_email_verified(user)
 
 
 def update_profile(user: User, **profile) -> User:

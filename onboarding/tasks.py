@@ -4,20 +4,47 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from . import emails
 
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+EMAIL_TASK = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**EMAIL_TASK)
 def send_email(*, to, subject, body, html_body=""):
     """Send one email through Django's email framework (retried when the mail server is unreachable)."""
     message = EmailMultiAlternatives(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
     if html_body:
         message.attach_alternative(html_body, "text/html")
     message.send()
+
+
+def _deliver(email):
+    if email is not None:
+        send_email.run(to=email.to, subject=email.subject, body=email.body)
+
+
+@shared_task(**EMAIL_TASK)
+def send_email_confirmation(*, email_address_id, signup=False, language=None):
+    """Build (with a fresh key) and send the email that verifies an address."""
+    _deliver(emails.email_confirmation(email_address_id, signup=signup, language=language))
+
+
+@shared_task(**EMAIL_TASK)
+def send_password_reset(*, user_id, email_address_id=None, language=None):
+    """Build (with a fresh token) and send the email with a link to choose a new password."""
+    _deliver(emails.password_reset(user_id, email_address_id, language=language))
+
+
+@shared_task(**EMAIL_TASK)
+def send_invitation(*, invitation_id, language=None):
+    """Build and send the email that asks someone to accept or decline an invitation to a pharmacy."""
+    _deliver(emails.invitation(invitation_id, language=language))
 
 
 @shared_task(ignore_result=True)

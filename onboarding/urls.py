@@ -4,8 +4,8 @@ from . import views, wizard
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/profile/", views.profile, name="profile"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("invitations/answer/<uuid:public_id>/", views.answer_invitation, name="invitation-answer"),
     path("pharmacies/<uuid:public_id>/", views.pharmacy_detail, name="pharmacy-detail"),
     path("pharmacies/new/", wizard.titulaire_step, name="wizard-titulaire"),
     path("pharmacies/new/pharmacy/", wizard.pharmacy_step, name="wizard-pharmacy"),

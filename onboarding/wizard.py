@@ -14,8 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from providers.bimedoc import services as bimedoc
 from providers.bimedoc.forms import PharmacyForm, TitulaireForm
 
+from . import selectors, services
 from .models import Job, JobStatus
 from .services import PHARMACY_FIELDS
+from .views import verification_required
 
 SESSION_KEY = "pharmacy_wizard"
 PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender")
@@ -107,6 +109,10 @@ def review_step(request):
         if not pharmacy.is_valid():
             return redirect("wizard-pharmacy")
         try:
+            services.require_verified_email(request.user)
+        except services.EmailNotVerified as exc:
+            return verification_required(request, str(exc))
+        try:
             job = bimedoc.start_onboarding(
                 titulaire=request.user,
                 profile=titulaire.cleaned_data,
@@ -122,7 +128,14 @@ def review_step(request):
     return render(
         request,
         "onboarding/wizard_review.html",
-        {"titulaire": titulaire, "pharmacy": pharmacy, "key": state["key"], "email": request.user.email, "step": 3},
+        {
+            "titulaire": titulaire,
+            "pharmacy": pharmacy,
+            "key": state["key"],
+            "email": request.user.email,
+            "step": 3,
+            "email_verified": selectors.email_verified(request.user),
+        },
     )
 
 
@@ -212,13 +225,14 @@ def job_correct(request, public_id):
     if step is None or not bimedoc.can_manage_job(request.user, job):
         raise Http404(_("Nothing to correct in this job."))
     if step == bimedoc.STEP_CREATE_PHARMACY:
-        form_class, instance, fields = PharmacyForm, job.pharmacy, PHARMACY_FIELDS
+        form_class, fields = PharmacyForm, PHARMACY_FIELDS
+        current = {f: getattr(job.pharmacy, f) for f in fields}
     else:
-        form_class, instance, fields = TitulaireForm, job.user, PROFILE_FIELDS
-    current = {f: getattr(instance, f) for f in fields}
+        # The job's own request data: correcting it never touches the person's profile.
+        form_class, fields = TitulaireForm, PROFILE_FIELDS
+        person = bimedoc.job_person(job)
+        current = {f: person.get(f, "") for f in fields}
     form = form_class(request.POST or current)
-    if form_class is TitulaireForm:
-        form.instance_pk = instance.pk
     valid = form.is_valid()
     if request.method == "POST" and valid:
         changes = {f: form.cleaned_data[f] for f in fields}

@@ -130,9 +130,93 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Accounts (django-allauth) ------------------------------------------------------
+# Staff log in with their email at /accounts/login/, verify it by email, may add a
+# second factor (TOTP with recovery codes, passkeys) and see their other sessions.
+# Every limit below counts in the shared cache (CACHE_URL): per process it would
+# count per process.
+
+INSTALLED_APPS += ["allauth", "allauth.account", "allauth.mfa", "allauth.usersessions"]
+_after_messages = MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1
+MIDDLEWARE[_after_messages:_after_messages] = [
+    "onboarding.middleware.IdleSessionMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "onboarding.middleware.AdminSecondFactorMiddleware",
+]
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+
+# Scheme and host of the links in emails, which the workers build without a request.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not PUBLIC_BASE_URL:
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be set when DJANGO_DEBUG is false (e.g. https://portal.example.com).")
+if not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must start with https:// (or http:// in development).")
+
+ACCOUNT_ADAPTER = "onboarding.adapters.AccountAdapter"
+ACCOUNT_FORMS = {
+    "signup": "onboarding.forms.SignUpForm",
+    "reset_password_from_key": "onboarding.forms.ResetPasswordKeyForm",
+}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Unverified people may log in and look around; the portal creates nothing at a provider for them.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int("ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS", default=3)
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_UNIQUE_EMAIL = True
+# One address per account: a new one replaces the old once it is verified.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_BASE_URL.partition(":")[0]
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=300)
+# allauth's rate syntax: "<amount>/<period><s|m|h|d>/<ip|key|user>", comma-separated.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/300s/key"),
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="20/h/ip"),
+    "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="20/h/ip,5/h/key"),
+    "reset_password_from_key": "20/m/ip",
+    "manage_email": env.str("RATE_LIMIT_MANAGE_EMAIL", default="10/h/user"),
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/180s/key",
+    # The portal's own: CPF changes on the profile.
+    "change_cpf": env.str("RATE_LIMIT_CHANGE_CPF", default="5/h/user,20/h/ip"),
+}
+# Proxies in front of the portal that append to X-Forwarded-For (0: the header is ignored).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+MFA_ADAPTER = "onboarding.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Pharmacy portal")
+MFA_PASSKEY_LOGIN_ENABLED = True
+# WebAuthn over plain http works on localhost only, and only in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Django admin requires an enrolled second factor; staff without one are sent to enrol first.
+ADMIN_MFA_REQUIRED = env.bool("ADMIN_MFA_REQUIRED", default=not DEBUG)
+
+USERSESSIONS_TRACK_ACTIVITY = True
+# A session left idle this many seconds ends (the next request goes to the login page).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=1800)
+if SESSION_IDLE_TIMEOUT < 60:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT must be at least 60 seconds.")
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+
+# Days an invitation to join a pharmacy stays open.
+INVITATION_LIFETIME_DAYS = env.int("INVITATION_LIFETIME_DAYS", default=7)
+if INVITATION_LIFETIME_DAYS < 1:
+    raise ImproperlyConfigured("INVITATION_LIFETIME_DAYS must be at least 1.")
 
 # --- Languages -----------------------------------------------------------------
 

@@ -1,29 +1,24 @@
-"""Root URLs: staff pages, Django's auth views, admin, each provider's URLs and the sandbox."""
+"""Root URLs: staff pages, accounts (django-allauth), admin, each provider's URLs and the sandbox."""
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path
-
-from onboarding.emails import QueuedPasswordResetForm
 
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+# Admins log in through the portal's login page: rate limits and the second factor apply to them too.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            form_class=QueuedPasswordResetForm, email_template_name="registration/password_reset_email.txt"
-        ),
-        name="password_reset",
-    ),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("onboarding.account_urls")),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("providers.bimedoc.urls")),
     path("", include("providers.edin.urls")),

@@ -43,6 +43,7 @@ def production_env(tmp_path, **extra):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "BIMEDOC_PARTNER_ID": "partner",
         "BIMEDOC_API_KEY": "key",
+        "PUBLIC_BASE_URL": "https://portal.example.com",
     }
     env.update(extra)
     return env
@@ -87,7 +88,7 @@ def test_embedded_defaults_run_on_sqlite_with_tasks_in_process(tmp_path):
         "from django.conf import settings; from django.test import Client;"
         "assert settings.CELERY_TASK_ALWAYS_EAGER and not settings.CELERY_BROKER_URL;"
         "assert settings.DATABASES['default']['ENGINE'].endswith('sqlite3');"
-        "r = Client().post('/accounts/password_reset/', {'email': 'titulaire@demo.example'});"
+        "r = Client().post('/accounts/password/reset/', {'email': 'titulaire@demo.example'});"
         "print('STATUS', r.status_code);"
         "import json; c = Client();"
         "a = c.post('/integrations/mobilesaude/autorizacao', json.dumps({'usuario': 'mobilesaude-demo',"
@@ -104,7 +105,7 @@ def test_embedded_defaults_run_on_sqlite_with_tasks_in_process(tmp_path):
     assert "STATUS 302" in result.stdout
     # The console email backend printed the reset message: the task ran in-process after the commit.
     assert "titulaire@demo.example" in result.stdout
-    assert "/accounts/reset/" in result.stdout
+    assert "http://127.0.0.1:8000/accounts/password/reset/key/" in result.stdout
     # The demo API clients printed by `make run` work.
     assert "IDENT 200 titulaire@demo.example" in result.stdout
     assert "TOKEN 200" in result.stdout

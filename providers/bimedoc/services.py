@@ -13,24 +13,20 @@ import random
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from onboarding import emails, jobs
+from onboarding import invitations, jobs
 from onboarding import services as onboarding_services
 from onboarding.audit import audit_context, record_call
 from onboarding.models import (
     AccountStatus,
     Function,
+    Invitation,
     Job,
     JobStatus,
     Membership,
@@ -167,7 +163,10 @@ def start_onboarding(*, titulaire: User, profile: dict, pharmacy_fields: dict, i
                 requested_by=titulaire,
                 idempotency_key=idempotency_key,
                 steps={name: {"status": "pending"} for name in JOB_STEPS[KIND_ONBOARD]},
-                payload={"function": Function.TITULAIRE},
+                payload={
+                    "function": Function.TITULAIRE,
+                    "person": _person(titulaire, {k: getattr(titulaire, k) for k in PERSON_FIELDS}),
+                },
             )
             _enqueue(job)
     except IntegrityError:
@@ -179,53 +178,58 @@ def start_onboarding(*, titulaire: User, profile: dict, pharmacy_fields: dict, i
     return job
 
 
-def add_colleague(*, pharmacy: Pharmacy, by: User, base_url: str, function: str, email: str, **profile) -> Job:
-    """Add a colleague (adjoint or stagiaire) to the pharmacy, create their Bimedoc user, invite them by email.
+def add_colleague(*, pharmacy: Pharmacy, by: User, function: str, email: str, **profile) -> Invitation:
+    """Invite a colleague (adjoint or stagiaire) to the pharmacy; their Bimedoc user is created once they accept.
 
-    ``base_url`` (scheme and host, e.g. ``https://portal.example``) builds the invitation link.
+    The answer is the same whether the email has a portal account or not.
     """
     onboarding_services.require_member(by, pharmacy, functions=[Function.TITULAIRE])
+    onboarding_services.require_verified_email(by)
     if function not in COLLEAGUE_FUNCTIONS:
         raise ValidationError({"function": _("A colleague is an adjoint or a stagiaire.")})
     remote_pharmacy = pharmacy_account(pharmacy)
     if remote_pharmacy is None or not remote_pharmacy.is_active:
         raise ValidationError(_("The pharmacy is not on Bimedoc yet: finish setting it up first."))
-    email = email.strip().lower()
+    return invitations.invite(pharmacy=pharmacy, by=by, email=email, function=function, details=profile)
+
+
+def start_colleague_job(*, pharmacy: Pharmacy, user: User, function: str, requested_by: User | None, details: dict) -> Job:
+    """The job that creates a colleague's Bimedoc user in the pharmacy (run when they accept an invitation).
+
+    ``details`` are the job's own request data (what Bimedoc is sent), never written to anyone's profile.
+    """
+    check_can_get_account(user)
+    remote_pharmacy = pharmacy_account(pharmacy)
+    if remote_pharmacy is None or not remote_pharmacy.is_active:
+        raise ValidationError(_("The pharmacy is not on Bimedoc yet: finish setting it up first."))
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(email__iexact=email).first()
-        invite = user is None
-        if user is None:
-            user = onboarding_services.register_staff(email=email, password=None, **profile)
-        elif Membership.objects.filter(user=user, pharmacy=pharmacy).exists():
-            raise ValidationError({"email": _("%(email)s is already a member of this pharmacy.") % {"email": email}})
-        else:
-            check_can_get_account(user)
-        onboarding_services.add_member(pharmacy=pharmacy, user=user, function=function)
         _ensure_user_account(user)
         job = Job.objects.create(
             kind=KIND_ADD_COLLEAGUE,
             pharmacy=pharmacy,
             user=user,
-            requested_by=by,
+            requested_by=requested_by,
             steps={STEP_CREATE_USER: {"status": "pending"}},
-            payload={"function": function},
+            payload={"function": function, "person": _person(user, details)},
         )
         _enqueue(job)
-        if invite:
-            send_invitation(user=user, pharmacy=pharmacy, by=by, base_url=base_url)
     return job
 
 
-def send_invitation(*, user: User, pharmacy: Pharmacy, by: User, base_url: str) -> None:
-    """Queue an email (sent after the commit) giving a new colleague a link to set their portal password."""
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
-    )
-    context = {"user": user, "pharmacy": pharmacy, "by": by, "link": base_url.rstrip("/") + path}
-    subject = _("You are invited to %(pharmacy)s on the pharmacy portal") % {"pharmacy": pharmacy.name}
-    body = render_to_string("bimedoc/invitation_email.txt", context)
-    emails.send_later(to=[user.email], subject=subject, body=body)
+PERSON_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender")
+
+
+def _person(user: User, details: dict) -> dict:
+    """A job's request data about the person Bimedoc creates a user for."""
+    return {"email": user.email, **{k: details.get(k, "") or "" for k in PERSON_FIELDS}}
+
+
+def job_person(job: Job) -> dict:
+    """The details the job sends Bimedoc about its user (jobs from before request data: the user's profile)."""
+    person = job.payload.get("person")
+    if person is None:
+        person = _person(job.user, {k: getattr(job.user, k) for k in PERSON_FIELDS})
+    return person
 
 
 def _enqueue(job: Job) -> None:
@@ -326,12 +330,22 @@ def resolve_job(job: Job, *, by: User, remote_user_id: str = "", remote_pharmacy
 
 
 def correct_and_retry(job: Job, *, by: User, user_fields: dict | None = None, pharmacy_fields: dict | None = None) -> Job:
-    """Save corrected details (the ones Bimedoc refused) and resume the job."""
+    """Save corrected details (the ones Bimedoc refused) and resume the job.
+
+    A person's details are corrected in the job's own request data only: their
+    profile is theirs (or an admin's) to change.
+    """
     if not can_manage_job(by, job):
         raise PermissionDenied
     with transaction.atomic():
         if user_fields:
-            onboarding_services.update_profile(job.user, **user_fields)
+            unknown = set(user_fields) - set(PERSON_FIELDS)
+            if unknown:
+                raise TypeError(f"Not a person field: {sorted(unknown)}")
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            locked.payload["person"] = {**job_person(locked), **user_fields}
+            locked.save(update_fields=["payload", "updated_at"])
+            job = locked
         if pharmacy_fields:
             onboarding_services.update_pharmacy(job.pharmacy, **pharmacy_fields)
         return retry_job(job, by=by)
@@ -589,14 +603,15 @@ def _create_user_step(job: Job) -> None:
         if remote is None or not remote.is_active:
             raise StepRefused(_("The pharmacy is not on Bimedoc yet: finish setting it up first."))
         remote_pharmacy_id = remote.remote_id
+    person = job_person(job)
     created = client().create_user(
         NewUser(
-            email=user.email,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            mobile_number=user.mobile_number,
-            rpps_number=user.rpps_number,
-            gender=user.gender,
+            email=person["email"],
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            mobile_number=person["mobile_number"],
+            rpps_number=person["rpps_number"],
+            gender=person["gender"],
             function=function,
             pharmacy=remote_pharmacy_id,
         )
@@ -604,7 +619,7 @@ def _create_user_step(job: Job) -> None:
     with transaction.atomic():
         account = _ensure_user_account(user)
         account.remote_id = created.id
-        account.login = user.email
+        account.login = person["email"]
         account.status_detail = ""
         if job.kind == KIND_ONBOARD:
             # Kept (encrypted) only until the pharmacy exists.

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onboarding import selectors
+from onboarding import services as onboarding_services
+from onboarding.views import verification_required
 from onboarding.models import Function, Pharmacy
 from providers.http import ProviderError
 
@@ -50,14 +52,15 @@ def add_colleague(request, public_id):
     form = ColleagueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = services.add_colleague(
+            invitation = services.add_colleague(
                 pharmacy=pharmacy,
                 by=request.user,
-                base_url=request.build_absolute_uri("/"),
                 function=form.cleaned_data["function"],
                 email=form.cleaned_data["email"],
                 **form.profile(),
             )
+        except onboarding_services.EmailNotVerified as exc:
+            return verification_required(request, str(exc))
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.error_dict.items():
@@ -65,10 +68,15 @@ def add_colleague(request, public_id):
             else:
                 form.add_error(None, exc)
         else:
+            # The same answer whether the email has a portal account or not.
             messages.success(
                 request,
-                _("%(email)s was added; their Bimedoc account is being created and an invitation was sent.")
-                % {"email": job.user.email},
+                _("Invitation sent to %(email)s. They join the pharmacy, and get their Bimedoc account, once they accept it.")
+                % {"email": invitation.email},
             )
-            return redirect("onboarding-job", public_id=job.public_id)
-    return render(request, "bimedoc/add_colleague.html", {"form": form, "pharmacy": pharmacy})
+            return redirect(pharmacy)
+    return render(
+        request,
+        "bimedoc/add_colleague.html",
+        {"form": form, "pharmacy": pharmacy, "email_verified": selectors.email_verified(request.user)},
+    )

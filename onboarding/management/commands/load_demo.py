@@ -53,6 +53,8 @@ class Command(BaseCommand):
                             mobile_number="+33612345678",
                             gender="f" if first == "Camille" else "m",
                         )
+                # Demo logins are ready to use: their addresses count as verified.
+                services.mark_email_verified(user)
                 if function == Function.TITULAIRE and pharmacy is None:
                     pharmacy = services.create_pharmacy(
                         titulaire=user,

@@ -64,7 +64,7 @@ def make_staff(email="claire@example.com", **extra):
         "gender": "f",
     }
     profile.update(extra)
-    return onboarding_services.register_staff(email=email, password=PASSWORD, **profile)
+    return onboarding_services.register_staff(email=email, password=PASSWORD, email_verified=True, **profile)
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def edin(edin_url, calls):
 
 
 def make_staff(email, first_name="Claire"):
-    return register_staff(email=email, password=STAFF_PASSWORD, first_name=first_name, last_name="Test")
+    return register_staff(email=email, password=STAFF_PASSWORD, email_verified=True, first_name=first_name, last_name="Test")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from .conftest import EDIN_EMAIL, EDIN_PASSWORD, STAFF_PASSWORD
 
 def log_in(page, user):
     page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.email)
+    page.fill("input[name=login]", user.email)
     page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url("**/")

@@ -68,7 +68,7 @@ def test_member_of_another_pharmacy_gets_404(client, pharmacy, outsider, edin_ur
 def test_anonymous_is_sent_to_log_in(client, pharmacy):
     response = client.post(url("edin-connect", pharmacy), form())
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_adjoint_connects_and_the_page_shows_connected(client, pharmacy, adjoint, post_connect):
