@@ -40,7 +40,8 @@ system-deps:
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev system-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) \

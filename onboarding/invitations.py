@@ -108,7 +108,7 @@ def request_details(invitation: Invitation, user: User | None = None) -> dict:
 
 
 def _lock_open(invitation: Invitation) -> Invitation:
-    locked = Invitation.objects.select_for_update().select_related("pharmacy", "invited_by").get(pk=invitation.pk)
+    locked = Invitation.objects.select_for_update(of=("self",)).select_related("pharmacy", "invited_by").get(pk=invitation.pk)
     ensure_open(locked)
     return locked
 

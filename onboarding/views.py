@@ -68,7 +68,9 @@ def profile(request):
         "email_verified": selectors.email_verified(user),
         "pending_email": EmailAddress.objects.filter(user=user, verified=False).exclude(email__iexact=user.email).first(),
         "authenticators": {a.type for a in Authenticator.objects.filter(user=user)},
-        "other_sessions": UserSession.objects.filter(user=user).exclude(session_key=request.session.session_key).count(),
+        "other_sessions": sum(
+            1 for s in UserSession.objects.purge_and_list(user) if s.session_key != request.session.session_key
+        ),
     }
     return render(request, "onboarding/profile.html", context)
 

@@ -44,6 +44,7 @@ def worker_env(django_db_setup, live_server, worker_mail_dir):
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         CELERY_TASK_ALWAYS_EAGER="false",
         SANDBOX_URL=f"{live_server.url}/sandbox",
+        PUBLIC_BASE_URL=live_server.url,
         BIMEDOC_BASE_URL=f"{live_server.url}/sandbox/bimedoc",
         BIMEDOC_APP_URL=f"{live_server.url}/sandbox/bimedoc-app",
         EDIN_BASE_URL=f"{live_server.url}/sandbox/edin",

@@ -7,6 +7,8 @@ from onboarding import services
 
 pytestmark = pytest.mark.django_db
 
+BLANK = {"first_name": "", "last_name": "", "mobile_number": "", "rpps_number": "", "gender": "", "cpf": "", "birth_date": ""}
+
 
 @pytest.fixture
 def user_client(client):
@@ -66,19 +68,36 @@ def test_profile_rejects_bad_values_and_keeps_input(user_client, field, value, m
     assert user.last_name == ""
 
 
-def test_cpf_is_unique_across_users(user_client):
+def test_a_cpf_held_by_another_account_is_refused_without_saying_so(user_client):
     user, client = user_client
     services.register_staff(email="other@example.com", password=None, cpf="54430070768")
-    response = client.post(
-        reverse("profile"),
-        {
-            "first_name": "P",
-            "last_name": "",
-            "mobile_number": "",
-            "rpps_number": "",
-            "gender": "",
-            "cpf": "54430070768",
-            "birth_date": "",
-        },
-    )
-    assert "already registered" in response.content.decode()
+    response = client.post(reverse("profile"), {**BLANK, "first_name": "P", "cpf": "54430070768"})
+    body = response.content.decode()
+    assert "This CPF cannot be saved on your account" in body
+    for telling in ("already", "another account", "other@example.com"):
+        assert telling not in body
+    user.refresh_from_db()
+    assert user.cpf == ""
+
+
+def test_cpf_changes_are_rate_limited_refused_ones_included(user_client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "change_cpf": "3/h/user"}
+    user, client = user_client
+    services.register_staff(email="other@example.com", password=None, cpf="54430070768")
+    for _try in range(3):
+        client.post(reverse("profile"), {**BLANK, "cpf": "544.300.707-68"})
+    response = client.post(reverse("profile"), {**BLANK, "cpf": "390.533.447-05"})
+    assert "Too many CPF changes" in response.content.decode()
+    user.refresh_from_db()
+    assert user.cpf == ""
+    # Saving the rest of the profile without touching the CPF is not limited.
+    assert client.post(reverse("profile"), {**BLANK, "first_name": "Paula"}).status_code == 302
+
+
+def test_profile_shows_verification_two_factor_and_sessions(user_client):
+    user, client = user_client
+    body = client.get(reverse("profile")).content.decode()
+    assert "not verified" in body
+    assert reverse("mfa_activate_totp") in body
+    assert reverse("usersessions_list") in body
+    assert reverse("account_email") in body
