@@ -67,7 +67,8 @@ class AccountAdapter(DefaultAccountAdapter):
         if template_prefix not in SECRET_FREE_EMAILS:
             logger.error("Refused to send %s: it is not known to be free of secrets", template_prefix)
             raise ValueError(f"The email {template_prefix!r} is not sent by this portal.")
-        message = self.render_mail(template_prefix, email, {"email": email, "public_base_url": settings.PUBLIC_BASE_URL, **context})
+        context = {"email": email, "public_base_url": settings.PUBLIC_BASE_URL, **context}
+        message = self.render_mail(template_prefix, email, context)
         html_body = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), "")
         emails.send_later(to=message.to, subject=message.subject, body=message.body, html_body=html_body)
 

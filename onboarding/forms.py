@@ -34,7 +34,10 @@ class StaffFieldsMixin:
         if cpf and User.objects.filter(cpf=cpf).exclude(pk=self.instance_pk).exists():
             # Worded so that it never confirms that another account holds this CPF.
             raise forms.ValidationError(
-                _("This CPF cannot be saved on your account. Check the number; if it is right, contact the portal's administrators.")
+                _(
+                    "This CPF cannot be saved on your account. "
+                    "Check the number; if it is right, contact the portal's administrators."
+                )
             )
         return cpf
 

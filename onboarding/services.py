@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-
-from allauth.account.models import EmailAddress
 
 from . import selectors
 from .models import Function, Membership, Pharmacy, User

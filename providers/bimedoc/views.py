@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from onboarding import selectors
 from onboarding import services as onboarding_services
-from onboarding.views import verification_required
 from onboarding.models import Function, Pharmacy
+from onboarding.views import verification_required
 from providers.http import ProviderError
 
 from . import services

@@ -192,7 +192,7 @@ def test_refused_pharmacy_details_come_back_as_form_field_errors_and_resume(
 
 
 def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bimedoc_sandbox, monkeypatch):
-    from onboarding.models import User
+    from providers.sandbox.bimedoc.models import RemoteUser
 
     create_user = services.STEP_RUNNERS["create_user"]
     first_try = []
@@ -200,8 +200,8 @@ def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bi
     def create_user_with_a_value_bimedoc_refuses(job):
         if not first_try:
             first_try.append(True)
-            User.objects.filter(pk=job.user_id).update(gender="x")
-            job.user.gender = "x"
+            job.payload["person"]["gender"] = "x"
+            Job.objects.filter(pk=job.pk).update(payload=job.payload)
         create_user(job)
 
     monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_with_a_value_bimedoc_refuses)
@@ -215,8 +215,12 @@ def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bi
     client.post(reverse("onboarding-job-correct", args=[job.public_id]), {**TITULAIRE, "gender": "m"})
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.payload["person"]["gender"] == "m"
+    # The correction went to Bimedoc, not into anyone's profile.
     staff.refresh_from_db()
-    assert staff.gender == "m"
+    assert staff.gender == "f"
+    remote = RemoteUser.objects.get(pk=services.user_account(staff).remote_id)
+    assert remote.gender == "m"
     stranger = make_staff("stranger@example.com")
     client.force_login(stranger)
     assert client.get(reverse("onboarding-job-correct", args=[job.public_id])).status_code == 404

@@ -1,19 +1,17 @@
 """The pharmacy page's Bimedoc panel: Open Bimedoc (SSO), adding colleagues, and who may do what."""
 
-import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from django.core import mail
 from django.urls import reverse
 
 from onboarding import services as onboarding_services
-from onboarding.models import AccountStatus, Job, JobStatus, Membership, OutboundCall, User
+from onboarding.models import Job, JobStatus, OutboundCall, User
 from providers.bimedoc import services
 from providers.sandbox import faults
 
-from .conftest import PASSWORD, make_staff
+from .conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -90,39 +88,6 @@ def test_a_provider_error_on_sso_is_shown_and_on_record(client, bimedoc_sandbox)
     assert call.status_code == 503 and call.outcome == "server_error" and call.user_id == user.pk
 
 
-def test_titulaire_adds_a_colleague_who_gets_a_bimedoc_user_and_an_invitation(client, bimedoc_sandbox, sandbox_state):
-    titulaire, pharmacy = onboarded()
-    client.force_login(titulaire)
-    response = client.post(reverse("bimedoc-add-colleague", args=[pharmacy.public_id]), COLLEAGUE)
-    job = Job.objects.get(kind=services.KIND_ADD_COLLEAGUE)
-    assert response["Location"] == reverse("onboarding-job", args=[job.public_id])
-    assert job.status == JobStatus.SUCCEEDED, job.error
-    colleague = User.objects.get(email="lucas@example.com")
-    assert not colleague.has_usable_password()
-    assert Membership.objects.get(user=colleague, pharmacy=pharmacy).function == "adjoint"
-    account = services.user_account(colleague)
-    assert account.status == AccountStatus.ACTIVE and account.secrets == {}
-    from providers.sandbox.bimedoc.models import RemoteUser
-
-    remote = RemoteUser.objects.get(pk=account.remote_id)
-    assert str(remote.pharmacy_id) == services.pharmacy_account(pharmacy).remote_id and remote.function == "adjoint"
-    assert sandbox_state()["users"] == 2
-
-    [email] = mail.outbox
-    assert email.to == ["lucas@example.com"] and "Pharmacie du Port" in email.subject
-    link = re.search(r"https?://\S+/accounts/reset/\S+", email.body).group(0)
-    client.logout()
-    form_page = client.get(link, follow=True)
-    assert "new_password1" in form_page.content.decode()
-    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD})
-    assert done.status_code == 302
-    colleague.refresh_from_db()
-    assert colleague.check_password(PASSWORD)
-    # The colleague can now open Bimedoc too.
-    client.force_login(colleague)
-    assert client.post(reverse("bimedoc-open", args=[pharmacy.public_id])).status_code == 302
-
-
 @pytest.mark.parametrize(
     "change,field,message",
     [
@@ -149,21 +114,6 @@ def test_only_the_titulaire_adds_colleagues(client, bimedoc_sandbox):
     assert client.get(reverse("bimedoc-add-colleague", args=[pharmacy.public_id])).status_code == 403
     assert client.post(reverse("bimedoc-add-colleague", args=[pharmacy.public_id]), COLLEAGUE).status_code == 403
     assert not User.objects.filter(email="lucas@example.com").exists()
-
-
-def test_bimedoc_field_error_on_a_colleague_fails_the_job_with_the_field(client, bimedoc_sandbox):
-    titulaire, pharmacy = onboarded()
-    account = services.pharmacy_account(pharmacy)
-    client.force_login(titulaire)
-    page = client.get(pharmacy.get_absolute_url())
-    assert "Add a colleague" in page.content.decode()
-    account.remote_id = "999999"  # a pharmacy Bimedoc does not know
-    account.save()
-    client.post(reverse("bimedoc-add-colleague", args=[pharmacy.public_id]), COLLEAGUE)
-    job = Job.objects.get(kind=services.KIND_ADD_COLLEAGUE)
-    assert job.status == JobStatus.FAILED
-    assert "pharmacy" in job.payload["field_errors"]
-    assert job.error.startswith("Bimedoc refused some details: Pharmacy:")
 
 
 def test_a_bimedoc_account_opens_only_the_pharmacy_it_was_created_in(client, bimedoc_sandbox):
