@@ -216,3 +216,31 @@ def test_language_switcher_translates_the_page(page):
     page.get_by_label("Langue").select_option("uk")
     page.get_by_role("heading", name="Увійти").wait_for()
     assert page.get_by_role("link", name="Створити обліковий запис").count() >= 1
+
+
+@pytest.mark.timeout(120)
+def test_add_a_passkey_then_log_in_with_it(page):
+    from allauth.mfa.models import Authenticator
+
+    user = services.register_staff(email="sam@example.com", password=PASSWORD, email_verified=True, first_name="Sam")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {"options": {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+                     "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}},
+    )  # fmt: skip
+    log_in(page, "sam@example.com")
+    page.get_by_role("heading", name="Hello, Sam").wait_for()
+    page.goto("/accounts/2fa/webauthn/add/")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label("Passwordless").check()
+    page.locator("#mfa_webauthn_add").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/"))
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).count() == 1
+    screenshot(page, "accounts-passkey-added")
+    page.goto("/")
+    log_out(page)
+    page.locator("#passkey_login").click()
+    page.get_by_role("heading", name="Hello, Sam").wait_for()
