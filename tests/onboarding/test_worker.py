@@ -1,5 +1,6 @@
 """Background work on a real Celery worker over Redis, enqueued only after the database commit."""
 
+import re
 import time
 
 import pytest
@@ -24,13 +25,29 @@ def sent_mail(mail_dir):
     return "".join(p.read_text() for p in sorted(mail_dir.glob("*.log")))
 
 
-def test_password_reset_email_is_sent_by_the_worker(celery_worker, worker_mail_dir, client):
-    services.register_staff(email="reset.me@example.com", password="pw-123456789")
-    response = client.post("/accounts/password_reset/", {"email": "reset.me@example.com"})
-    assert response.status_code == 302
-    text = wait_for(lambda: "reset.me@example.com" in sent_mail(worker_mail_dir) and sent_mail(worker_mail_dir))
+def test_password_reset_email_is_built_by_the_worker_and_the_broker_never_sees_the_link(
+    celery_worker, worker_mail_dir, client, live_server
+):
+    from celery.signals import before_task_publish
+
+    published = []
+
+    def capture(body=None, headers=None, **kwargs):
+        published.append(repr((headers, body)))
+
+    before_task_publish.connect(capture, weak=False)
+    try:
+        services.register_staff(email="reset.me@example.com", password="pw-123456789")
+        response = client.post("/accounts/password/reset/", {"email": "reset.me@example.com"})
+        assert response.status_code == 302
+        text = wait_for(lambda: "reset.me@example.com" in sent_mail(worker_mail_dir) and sent_mail(worker_mail_dir))
+    finally:
+        before_task_publish.disconnect(capture)
     assert "To: reset.me@example.com" in text
-    assert "/accounts/reset/" in text
+    link = re.search(r"https?://\S+/accounts/password/reset/key/(\S+?)/", text)
+    assert link.group(0).startswith(live_server.url)  # PUBLIC_BASE_URL of the worker
+    (message,) = [m for m in published if "send_password_reset" in m]
+    assert link.group(1) not in message and "/accounts/" not in message
 
 
 def test_nothing_is_enqueued_when_the_transaction_rolls_back(celery_worker, worker_mail_dir):
