@@ -82,7 +82,7 @@ def _ring(keys: list[SigningKey]) -> KeyRing:
 @lru_cache(maxsize=4)
 def _load_keys(pems: tuple[str, ...]) -> KeyRing:
     if not pems:
-        if not settings.DEBUG:
+        if not settings.ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED:
             raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
         return _ring([_signing_key(_development_key())])
     keys = []

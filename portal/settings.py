@@ -71,6 +71,8 @@ SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rs
 # With DEBUG off, the sandbox's control endpoints (_faults, _state, _control, _accounts,
 # _sessions) need a staff session or this value in the X-Sandbox-Control-Key header.
 SANDBOX_CONTROL_KEY = env.str("SANDBOX_CONTROL_KEY", default="")
+# Read once here: test runners turn settings.DEBUG off at run time.
+SANDBOX_CONTROLS_OPEN = DEBUG
 
 # --- Applications --------------------------------------------------------------
 
@@ -403,6 +405,8 @@ ACCESS_TOKEN_SIGNING_KEYS = [
 ] + [Path(p).read_text() for p in env.list("ACCESS_TOKEN_SIGNING_KEY_FILES", default=[])]
 if not ACCESS_TOKEN_SIGNING_KEYS and not DEBUG:
     raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
+# Only a debug process may sign with the key derived from SECRET_KEY.
+ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED = DEBUG
 ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default="urn:pharmacy-portal")
 # The audience of tokens presented to the portal's own APIs.
 ACCESS_TOKEN_AUDIENCE = env.str("ACCESS_TOKEN_AUDIENCE", default="urn:pharmacy-portal:api")

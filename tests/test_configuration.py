@@ -15,7 +15,8 @@ STRONG_KEY = "k3y-" + "x7Qm9-Rt2vLp8ZsW4nB6yHcJ0eFgU1aDiK5oT3" * 2
 
 
 def manage(*args, env_overrides=None, input_text=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "CACHE_URL", "DJANGO_", "SANDBOX_"))}
+    stripped = ("DATABASE_URL", "CELERY_", "CACHE_URL", "DJANGO_", "SANDBOX_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(stripped)}
     env.update(env_overrides or {})
     return subprocess.run(
         [sys.executable, "manage.py", *args],

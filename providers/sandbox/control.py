@@ -1,6 +1,6 @@
 """Who may drive the sandbox's control endpoints (``_faults``, ``_state``, ``_control``, ``_accounts``, ``_sessions``).
 
-In development (DEBUG on) anyone on the machine may. With DEBUG off, as in
+In development (a process started with DEBUG on) anyone on the machine may. With DEBUG off, as in
 ``make up``, a request needs a staff session or the ``SANDBOX_CONTROL_KEY`` in
 the ``X-Sandbox-Control-Key`` header: these endpoints can slow every simulator
 down, wipe its state or add accounts.
@@ -16,7 +16,7 @@ HEADER = "X-Sandbox-Control-Key"
 
 
 def may_control(request) -> bool:
-    if settings.DEBUG:
+    if settings.SANDBOX_CONTROLS_OPEN:
         return True
     user = getattr(request, "user", None)
     if user is not None and user.is_active and user.is_staff:

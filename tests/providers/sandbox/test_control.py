@@ -22,7 +22,7 @@ CONTROLS = [
 
 @pytest.fixture
 def locked(settings, live_server, transactional_db):
-    settings.DEBUG = False
+    settings.SANDBOX_CONTROLS_OPEN = False
     settings.SANDBOX_CONTROL_KEY = CONTROL_KEY
     return live_server.url
 
@@ -59,7 +59,11 @@ def test_a_staff_session_opens_the_controls(locked, client):
     assert page.status_code == 200
     logged_in = session.post(
         f"{locked}/accounts/login/",
-        data={"username": "ops@example.com", "password": "a-long-Pass-phrase-42", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        data={
+            "username": "ops@example.com",
+            "password": "a-long-Pass-phrase-42",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
         headers={"Referer": f"{locked}/accounts/login/"},
         timeout=10,
     )
@@ -92,7 +96,9 @@ def test_edin_accounts_are_bounded_in_number_and_size(locked, monkeypatch):
     headers = {"X-Sandbox-Control-Key": CONTROL_KEY}
     url = f"{locked}/sandbox/edin/_accounts"
     for i in range(3):
-        assert requests.post(url, json={"email": f"a{i}@edin.test", "password": "p"}, headers=headers, timeout=10).status_code == 201
+        assert (
+            requests.post(url, json={"email": f"a{i}@edin.test", "password": "p"}, headers=headers, timeout=10).status_code == 201
+        )
     refused = requests.post(url, json={"email": "a3@edin.test", "password": "p"}, headers=headers, timeout=10)
     assert refused.status_code == 429
     assert state.get_account("a3@edin.test") is None
