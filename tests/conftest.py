@@ -17,10 +17,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttles, circuit breakers and sandbox fault profiles live in the cache: start every test clean."""
+    """Throttles, circuit breakers, revocations and sandbox fault profiles live in the cache: start every test clean."""
     from django.core.cache import cache
 
+    from providers import revocation
+
     cache.clear()
+    revocation.memory.forget()
     yield
 
 

@@ -30,8 +30,10 @@ class ServiceProvider(models.Model):
     service_token = models.UUIDField(_("service token"), default=uuid.uuid4, unique=True)
     service_ids = models.JSONField(_("allowed service ids"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
-    # Tokens issued before this moment are void (set when the secret is reset or the provider deactivated).
+    # When the provider's tokens were last voided (secret reset, deactivation, reactivation), for the record.
     tokens_valid_after = models.DateTimeField(_("tokens valid after"), null=True, blank=True, editable=False)
+    # Bumped each time the provider's tokens are voided; a token carries the generation it was issued under.
+    token_generation = models.PositiveIntegerField(_("token generation"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

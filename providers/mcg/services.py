@@ -10,16 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from onboarding import tokens
 from onboarding.audit import audit_context
+from providers import revocation
 from providers.http import ProviderError, RetryableError
 
-from . import schemas, selectors
+from . import schemas
 from .gateways import NoRecipient, OutgoingMessage, get_gateway
 from .models import (
     Channel,
@@ -77,15 +78,11 @@ def set_active(provider: ServiceProvider, active: bool) -> None:
 
 
 def void_tokens(provider: ServiceProvider) -> None:
-    """Every token issued to the provider until now stops working (also what introspection sees)."""
-    provider.tokens_valid_after = timezone.now()
-    provider.save(update_fields=["tokens_valid_after"])
-    transaction.on_commit(lambda: _forget_cutoff(provider.client_id))
-    _forget_cutoff(provider.client_id)
-
-
-def _forget_cutoff(client_id: str) -> None:
-    cache.delete(selectors.CLIENT_CUTOFF_KEY.format(client_id))
+    """Every token issued to the provider until now stops working, in every process at once."""
+    now = timezone.now()
+    ServiceProvider.objects.filter(pk=provider.pk).update(token_generation=F("token_generation") + 1, tokens_valid_after=now)
+    provider.refresh_from_db(fields=["token_generation", "tokens_valid_after"])
+    revocation.client_changed(provider.client_id)
 
 
 class InvalidScope(Exception):
@@ -102,7 +99,7 @@ def issue_provider_token(provider: ServiceProvider, *, scope: str | None = None)
         audience=settings.ACCESS_TOKEN_AUDIENCE,
         scope=" ".join(s for s in PROVIDER_SCOPES if s in requested),
         client_id=provider.client_id,
-        extra={"username": provider.name},
+        extra={"username": provider.name, "gen": provider.token_generation},
     )
 
 
@@ -116,8 +113,7 @@ def revoke_token(token: str, *, client_id: str) -> bool:
         return False
     expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
     RevokedToken.objects.get_or_create(jti=claims["jti"], defaults={"client_id": client_id, "expires_at": expires_at})
-    ttl = max(1, int(claims["exp"]) - int(timezone.now().timestamp()) + settings.ACCESS_TOKEN_LEEWAY)
-    cache.set(selectors.REVOKED_KEY.format(claims["jti"]), True, timeout=ttl)
+    revocation.token_revoked(claims["jti"], expires_at=int(claims["exp"]))
     return True
 
 

@@ -13,11 +13,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from onboarding import tokens
 from onboarding.models import Membership, User
 from onboarding.validators import normalize_cpf
+from providers import revocation
 
 from . import selectors
 from .models import IntegrationClient
@@ -27,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 CLIENT_SCOPE = "mobilesaude"
 USER_SCOPE = "user"
-SUBJECT_PREFIX = "mobilesaude:"
+SUBJECT_PREFIX = selectors.CLIENT_ID_PREFIX
 # How long an address that signed a usuario in successfully stays exempt from that
 # usuario's lockout (its own per-address limit still applies): an attacker who makes
 # a usuario's failures pile up cannot lock the real client out from where it works.
@@ -110,6 +112,7 @@ def issue_client_token(client: IntegrationClient) -> tokens.IssuedToken:
         scope=CLIENT_SCOPE,
         client_id=subject,
         lifetime=settings.MOBILESAUDE_TOKEN_LIFETIME,
+        extra={"gen": client.token_generation},
     )
 
 
@@ -142,6 +145,8 @@ def client_for_header(value: str | None) -> IntegrationClient:
         or claims.get("client_id") != subject
     ):
         raise NotAuthorized("not a Mobile Saúde client token")
+    if revocation.is_revoked(claims):
+        raise NotAuthorized("token revoked")
     client = selectors.active_client(subject.removeprefix(SUBJECT_PREFIX))
     if client is None:
         raise NotAuthorized("client unknown or inactive")
@@ -199,7 +204,7 @@ def identify_user(*, client: IntegrationClient, cpf: str, birth_date: datetime.d
         scope=USER_SCOPE,
         client_id=subject,
         lifetime=settings.MOBILESAUDE_USER_TOKEN_LIFETIME,
-        extra={"username": user.email},
+        extra={"username": user.email, "gen": client.token_generation},
     )
     return Identification(user=user, contacts=contacts, memberships=selectors.memberships_of(user), token=token)
 
@@ -244,6 +249,20 @@ def mask_phone(number: str) -> str:
     if len(digits) < 7:
         return plus + "***"
     return f"{plus}{digits[:3]}***{digits[-4:-2]}**"
+
+
+def set_client_active(client: IntegrationClient, active: bool) -> None:
+    """Activate or deactivate a client; either way its tokens so far stop working in every process at once."""
+    client.is_active = active
+    client.save(update_fields=["is_active", "updated_at"])
+    void_client_tokens(client)
+
+
+def void_client_tokens(client: IntegrationClient) -> None:
+    """Every token issued to the client (and to users for it) until now stops working."""
+    IntegrationClient.objects.filter(pk=client.pk).update(token_generation=F("token_generation") + 1)
+    client.refresh_from_db(fields=["token_generation"])
+    revocation.client_changed(SUBJECT_PREFIX + client.usuario)
 
 
 class ClientExists(Exception):
