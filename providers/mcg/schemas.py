@@ -438,7 +438,14 @@ def openapi_schema(server_url: str = "/") -> dict:
                     },
                 },
             },
-            "responses": {f"Error{code}": error_response for code in (400, 401, 403, 404, 405, 409, 413, 415)},
+            "responses": {
+                **{f"Error{code}": error_response for code in (400, 401, 403, 404, 405, 409, 413, 415)},
+                "Error429": {
+                    **error_response,
+                    "description": "Too many requests from this provider (MCG_SERVICES_RATE_LIMIT)",
+                    "headers": {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+                },
+            },
         },
         "paths": {
             "/mcg/v1/token": {
@@ -518,7 +525,7 @@ def openapi_schema(server_url: str = "/") -> dict:
                             "headers": {"Location": {"schema": {"type": "string"}}},
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceRequestCreated"}}},
                         },
-                        **_errors(400, 401, 403, 404, 405, 409, 413, 415),
+                        **_errors(400, 401, 403, 404, 405, 409, 413, 415, 429),
                     },
                 }
             },

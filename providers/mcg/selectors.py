@@ -7,12 +7,14 @@ import time
 from collections import OrderedDict
 
 from django.conf import settings
+from django.db.models import Q
 
 from onboarding import tokens
+from onboarding.models import Membership
 from providers import revocation
 from providers.revocation import ClientState
 
-from .models import InboxItem, ServiceProvider, ServiceRequest
+from .models import InboxItem, SenderPreference, ServiceProvider, ServiceRequest
 
 # Client ids that no other kind of client claims are service providers' (theirs start with "mcg-").
 CLIENT_ID_PREFIX = ""
@@ -105,6 +107,34 @@ def introspection(claims: dict | None, *, caller: dict, revoked: bool) -> dict:
     answer = {"active": True, "token_type": "Bearer"}
     answer.update({name: claims[name] for name in INTROSPECTION_CLAIMS if name in claims and claims[name] != ""})
     return answer
+
+
+def reaches(provider: ServiceProvider, user) -> bool:
+    """Whether the provider may send to the user: an active member of a pharmacy linked to it (any, when it reaches all)."""
+    if not user.is_active or not provider.active:
+        return False
+    memberships = Membership.objects.filter(user=user)
+    if not provider.all_pharmacies:
+        memberships = memberships.filter(pharmacy__provider_links__provider=provider)
+    return memberships.exists()
+
+
+def senders_of(user) -> list[tuple[ServiceProvider, SenderPreference | None]]:
+    """The active providers that may reach the user, each with the user's preference (None: the defaults)."""
+    if not Membership.objects.filter(user=user).exists():
+        return []
+    providers = (
+        ServiceProvider.objects.filter(active=True)
+        .filter(Q(all_pharmacies=True) | Q(pharmacy_links__pharmacy__memberships__user=user))
+        .distinct()
+        .order_by("name", "provider_id")
+    )
+    preferences = {p.provider_id: p for p in SenderPreference.objects.filter(user=user)}
+    return [(provider, preferences.get(provider.pk)) for provider in providers]
+
+
+def sender_preference(user, provider: ServiceProvider) -> SenderPreference | None:
+    return SenderPreference.objects.filter(user=user, provider=provider).first()
 
 
 def service_request_for(provider, public_id) -> ServiceRequest | None:

@@ -20,15 +20,18 @@ from onboarding.audit import audit_context
 from providers import revocation
 from providers.http import ProviderError, RetryableError
 
-from . import schemas
+from . import schemas, selectors
 from .gateways import NoRecipient, OutgoingMessage, get_gateway
 from .models import (
     Channel,
     DeliveryAttempt,
     DeliveryStatus,
     InboxItem,
+    InboxKind,
+    PharmacyLink,
     RequestStatus,
     RevokedToken,
+    SenderPreference,
     ServiceProvider,
     ServiceRequest,
     hash_client_secret,
@@ -47,18 +50,27 @@ def new_client_secret() -> str:
 
 
 def create_service_provider(
-    *, provider_id: int, name: str, service_ids=(), client_secret: str | None = None
+    *, provider_id: int, name: str, service_ids=(), client_secret: str | None = None, pharmacies=(), all_pharmacies=False
 ) -> tuple[ServiceProvider, str]:
-    """Register a provider; return it with its client secret (generated unless given; stored only hashed)."""
+    """Register a provider reaching these pharmacies (or all); return it with its client secret (stored only hashed)."""
     secret = client_secret or new_client_secret()
-    provider = ServiceProvider.objects.create(
-        provider_id=provider_id,
-        name=name,
-        client_id=f"mcg-{provider_id}-{secrets.token_hex(6)}",
-        client_secret_hash=hash_client_secret(secret),
-        service_ids=sorted({int(s) for s in service_ids}),
-    )
+    with transaction.atomic():
+        provider = ServiceProvider.objects.create(
+            provider_id=provider_id,
+            name=name,
+            client_id=f"mcg-{provider_id}-{secrets.token_hex(6)}",
+            client_secret_hash=hash_client_secret(secret),
+            service_ids=sorted({int(s) for s in service_ids}),
+            all_pharmacies=all_pharmacies,
+        )
+        link_pharmacies(provider, pharmacies)
     return provider, secret
+
+
+def link_pharmacies(provider: ServiceProvider, pharmacies) -> None:
+    """Let the provider reach the active members of these pharmacies too."""
+    for pharmacy in pharmacies:
+        PharmacyLink.objects.get_or_create(provider=provider, pharmacy=pharmacy)
 
 
 def reset_client_secret(provider: ServiceProvider, client_secret: str | None = None) -> str:
@@ -135,6 +147,10 @@ class NotFound(Exception):
     pass
 
 
+# One answer for every destination the provider may not send to, so that none can be told apart.
+UNREACHABLE = "No user you may reach has this destination id."
+
+
 class Duplicate(Exception):
     def __init__(self, existing: ServiceRequest):
         super().__init__("duplicate request")
@@ -160,13 +176,12 @@ def submit_service_request(provider: ServiceProvider, call: schemas.ServiceCall,
     """Accept a /Services call: every item lands in the user's inbox now; channel delivery runs in Celery."""
     authorize_call(provider, call)
     parameters = schemas.parse_parameters(call.parameters)
-    user = get_user_model().objects.filter(public_id=parameters.destination, is_active=True).first()
-    if user is None:
-        raise NotFound("No user has this destination id.")
+    # Before the destination lookup: a replayed key answers the same whatever the destination.
     if idempotency_key:
         existing = ServiceRequest.objects.filter(provider=provider, idempotency_key=idempotency_key).first()
         if existing:
             raise Duplicate(existing)
+    user = _reachable_destination(provider, parameters)
     try:
         with transaction.atomic():
             service_request = ServiceRequest.objects.create(
@@ -201,6 +216,31 @@ def submit_service_request(provider: ServiceProvider, call: schemas.ServiceCall,
             raise
         raise Duplicate(existing)
     return service_request
+
+
+def _reachable_destination(provider: ServiceProvider, parameters: schemas.ServiceParameters):
+    """The destination user, when the provider may send them all of this; else NotFound, always the same."""
+    user = get_user_model().objects.filter(public_id=parameters.destination, is_active=True).first()
+    if user is None or not selectors.reaches(provider, user):
+        raise NotFound(UNREACHABLE)
+    preference = selectors.sender_preference(user, provider)
+    if preference is not None and preference.muted:
+        raise NotFound(UNREACHABLE)
+    has_ad = any(spec.kind == InboxKind.ADVERTISEMENT for spec in parameters.messages)
+    if has_ad and (preference is None or not preference.accepts_ads):
+        raise NotFound(UNREACHABLE)
+    return user
+
+
+def set_sender_preference(user, provider: ServiceProvider, *, accepts_ads: bool | None = None, muted: bool | None = None):
+    """Record what the user accepts from a provider that reaches them."""
+    preference, _created = SenderPreference.objects.get_or_create(user=user, provider=provider)
+    if accepts_ads is not None:
+        preference.accepts_ads = accepts_ads
+    if muted is not None:
+        preference.muted = muted
+    preference.save()
+    return preference
 
 
 def _stored_payload(parameters: dict) -> dict:
