@@ -64,6 +64,18 @@ def _address_window() -> SlidingWindow:
     return SlidingWindow("address", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS, settings.MOBILESAUDE_THROTTLE_WINDOW)
 
 
+def _client_window() -> SlidingWindow:
+    return SlidingWindow(
+        "identification-client", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT, settings.MOBILESAUDE_THROTTLE_WINDOW
+    )
+
+
+def _cpf_window() -> SlidingWindow:
+    return SlidingWindow(
+        "identification-cpf", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_CPF, settings.MOBILESAUDE_THROTTLE_WINDOW
+    )
+
+
 def _known_address_key(usuario: str, address: str) -> str:
     digest = hashlib.sha256(f"{usuario}\n{address}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"mobilesaude:known-address:{digest}"
@@ -84,23 +96,35 @@ def authorize_client(*, usuario: str, senha: str, address: str) -> tokens.Issued
     """Check an integration client's credentials, throttling failures; return its short-lived token."""
     address = address_identity(address)
     known_address = cache.get(_known_address_key(usuario, address)) is not None
-    retry_after = max(
-        _address_window().retry_after(address),
-        0 if known_address else _usuario_window().retry_after(usuario),
-    )
+    windows = [(_address_window(), address)] + ([] if known_address else [(_usuario_window(), usuario)])
+    retry_after = _acquire(windows)
     if retry_after:
         logger.warning("Mobile Saúde sign-in throttled for %s (retry in %ss)", address, retry_after)
         raise Throttled(retry_after)
     client = authenticate_client(usuario, senha)
     if client is None:
-        _address_window().hit(address)
-        _usuario_window().hit(usuario)
+        if known_address:
+            _usuario_window().hit(usuario)
         logger.warning("Mobile Saúde sign-in failed from %s", address)
         raise InvalidCredentials
+    _address_window().release(address)
     _usuario_window().reset(usuario)
     cache.set(_known_address_key(usuario, address), 1, timeout=KNOWN_ADDRESS_TTL)
     IntegrationClient.objects.filter(pk=client.pk).update(last_authorized_at=timezone.now())
     return issue_client_token(client)
+
+
+def _acquire(windows: list[tuple[SlidingWindow, str]]) -> int:
+    """Count an attempt on every window (increment, then compare); the wait when one is full, giving the others back."""
+    acquired = []
+    for window, identity in windows:
+        retry_after = window.acquire(identity)
+        if retry_after:
+            for taken, taken_identity in acquired:
+                taken.release(taken_identity)
+            return retry_after
+        acquired.append((window, identity))
+    return 0
 
 
 def issue_client_token(client: IntegrationClient) -> tokens.IssuedToken:
@@ -185,10 +209,31 @@ def parse_birth_date(value: str) -> datetime.date:
 
 
 def identify_user(*, client: IntegrationClient, cpf: str, birth_date: datetime.date) -> Identification | None:
-    """The user with this CPF and date of birth, with contacts and a token for them; None when nobody matches."""
+    """The user with this CPF and date of birth, with contacts and a token for them; None when nobody matches.
+
+    Failures are throttled per client and per CPF (Throttled): guessing dates of birth for one CPF,
+    or CPFs from one client, stops after a few tries.
+    """
     try:
         cpf = normalize_cpf(cpf)
     except ValidationError:
+        cpf_identity = cpf.strip()
+    else:
+        cpf_identity = cpf
+    windows = [(_client_window(), client.usuario), (_cpf_window(), cpf_identity)]
+    retry_after = _acquire(windows)
+    if retry_after:
+        logger.warning("Mobile Saúde identification throttled for client %s (retry in %ss)", client.usuario, retry_after)
+        raise Throttled(retry_after)
+    identification = _identify(client=client, cpf=cpf, birth_date=birth_date)
+    if identification is not None:
+        for window, identity in windows:
+            window.release(identity)
+    return identification
+
+
+def _identify(*, client: IntegrationClient, cpf: str, birth_date: datetime.date) -> Identification | None:
+    if not cpf.isdigit() or len(cpf) != 11:
         return None
     user = selectors.identified_user(cpf=cpf, birth_date=birth_date)
     if user is None:
