@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -304,6 +304,9 @@ def _send(item: InboxItem) -> str:
         body = "\n\n".join(part for part in (item.message, item.link) if part)
         try:
             send_mail(item.title or item.get_kind_display(), body, None, [item.user.email])
+        except BadHeaderError:
+            # Such titles are refused at /Services now; one stored before cannot be sent, so it fails for good.
+            raise ProviderError("email: the title cannot be an email subject (it holds a line break)", provider="email")
         except (smtplib.SMTPException, OSError) as exc:
             raise RetryableError(f"email: {type(exc).__name__}", provider="email")
         return ""
