@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import threading
 import time
 import uuid
@@ -98,9 +99,17 @@ class RevocationMemory:
         self.jti_pushes = 0
         self.client_pushes = 0
         self.confirmed_at = float("-inf")  # monotonic send time of the last heartbeat that came back
+        self.unread: Callable[[], bool] | None = None  # whether pushes wait in the subscription's socket
+        self.draining = False  # the listener is applying what it read
 
     def trusted(self) -> bool:
-        return time.monotonic() - self.confirmed_at < settings.REVOCATION_PUSH_MAX_AGE
+        """Whether memory may answer: pushes arrived lately, and none is waiting to be applied."""
+        if time.monotonic() - self.confirmed_at >= settings.REVOCATION_PUSH_MAX_AGE:
+            return False
+        unread = self.unread
+        # A push already delivered to this process but not yet applied (its thread waits for the GIL)
+        # must not be overtaken: one non-blocking syscall, no round trip.
+        return not self.draining and (unread is None or not unread())
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.epoch, self.jti_pushes, self.client_pushes
@@ -192,9 +201,12 @@ class Listener(threading.Thread):
     def _listen(self):
         subscriber = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=SILENCE_LIMIT)
         publisher = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=2)
-        pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
+        # Subscribe confirmations are returned (and skipped) so that draining never stops at one.
+        pubsub = subscriber.pubsub(ignore_subscribe_messages=False)
         try:
             pubsub.subscribe(channel(), self.heartbeat_channel)
+            sock = pubsub.connection._sock
+            self.memory.unread = _readable(sock)
             next_beat = 0.0
             heard_at = time.monotonic()
             while not self.stopping.is_set():
@@ -204,25 +216,49 @@ class Listener(threading.Thread):
                     next_beat = now + BEAT
                 if now - heard_at > SILENCE_LIMIT:
                     raise redis.ConnectionError("no heartbeat came back")
-                message = pubsub.get_message(timeout=BEAT / 2)
-                if message is None or message.get("type") != "message":
+                if not select.select([sock], [], [], BEAT / 2)[0]:
                     continue
-                name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-                if name == self.heartbeat_channel:
-                    heard_at = time.monotonic()
-                    self.memory.confirm(float(message["data"]))
-                else:
-                    self._apply(json.loads(message["data"]))
+                # Untrusted from before the read until everything read is applied.
+                self.memory.draining = True
+                try:
+                    while (message := pubsub.get_message(timeout=0)) is not None:
+                        if self._handle(message):
+                            heard_at = time.monotonic()
+                finally:
+                    self.memory.draining = False
         finally:
+            self.memory.unread = None
+            self.memory.draining = False
             pubsub.close()
             subscriber.close()
             publisher.close()
+
+    def _handle(self, message: dict) -> bool:
+        """Apply one message; True when it was this listener's heartbeat."""
+        if message.get("type") != "message":
+            return False
+        name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        if name == self.heartbeat_channel:
+            self.memory.confirm(float(message["data"]))
+            return True
+        self._apply(json.loads(message["data"]))
+        return False
 
     def _apply(self, change: dict):
         if change.get("jti"):
             self.memory.jti_revoked(str(change["jti"]))
         if change.get("client") is not None:
             self.memory.client_changed(str(change["client"]))
+
+
+def _readable(sock) -> Callable[[], bool]:
+    def unread() -> bool:
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
+    return unread
 
 
 memory = RevocationMemory()

@@ -45,7 +45,7 @@ def other_process(worker_env, transactional_db):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{url}/healthz", timeout=1).ok:
@@ -174,10 +174,12 @@ def test_while_pushes_arrive_the_answer_needs_no_round_trip(db):
     revocation.cache.get_many = lambda keys: calls.append(keys) or original(keys)
     try:
         with CaptureQueriesContext(connection) as queries:
-            assert revocation.revoked([claims]) == {claims["jti"]: False}
+            for _ in range(200):
+                assert revocation.revoked([claims]) == {claims["jti"]: False}
     finally:
         revocation.cache.get_many = original
-    assert calls == [] and len(queries) == 0
+    # Only the odd lookup made while a heartbeat was being read asks the cache; none asks the database.
+    assert len(calls) <= 5 and len(queries) == 0
 
 
 @needs_redis
