@@ -111,8 +111,9 @@ class RevocationMemory:
         # must not be overtaken: one non-blocking syscall, no round trip.
         return not self.draining and (unread is None or not unread())
 
-    def snapshot(self) -> tuple[int, int, int]:
-        return self.epoch, self.jti_pushes, self.client_pushes
+    def snapshot(self) -> tuple[bool, int, int, int]:
+        """Taken before a fetch: whether the subscription was live then, and the push counters."""
+        return self.trusted(), self.epoch, self.jti_pushes, self.client_pushes
 
     def recall(self, claims_list: list[dict]) -> tuple[dict[str, bool], set[str], set[str]]:
         """Answers known in memory (only when trusted), and the jtis and client ids of the others, to ask about."""
@@ -130,12 +131,16 @@ class RevocationMemory:
                     answers[jti] = is_void(claims, client=client, jti_revoked=revoked)
         return answers, jtis, clients
 
-    def learn(self, seen: tuple[int, int, int], jtis: dict[str, bool], clients: dict[str, ClientState]) -> None:
-        """Keep answers fetched from the shared store, unless a push or a lost subscription came in meanwhile."""
-        if not self.trusted():
+    def learn(self, seen: tuple[bool, int, int, int], jtis: dict[str, bool], clients: dict[str, ClientState]) -> None:
+        """Keep answers fetched from the shared store, unless a push or a lost subscription came in meanwhile.
+
+        Only a fetch that began while the subscription was live is kept: a change made before the
+        subscription existed would never be pushed.
+        """
+        live_before, epoch, jti_pushes, client_pushes = seen
+        if not live_before or not self.trusted():
             return
         with self._lock:
-            epoch, jti_pushes, client_pushes = seen
             if epoch != self.epoch:
                 return
             if jti_pushes == self.jti_pushes:
