@@ -39,7 +39,7 @@ export EDIN_BASE_URL="${EDIN_BASE_URL:-$SANDBOX_URL/edin}"
 export EMAIL_URL="${EMAIL_URL:-filemail:///$PWD/var/mail}"
 export DELIVERY_GATEWAY_BACKEND=providers.mcg.gateways.HttpGateway DELIVERY_GATEWAY_URL="${DELIVERY_GATEWAY_URL:-$SANDBOX_URL/gateway}"
 export BIMEDOC_PARTNER_ID="${BIMEDOC_PARTNER_ID:-00000000-0000-4000-8000-000000000000}" BIMEDOC_API_KEY="${BIMEDOC_API_KEY:-sandbox-api-key}"
-createdb -h 127.0.0.1 -U postgres portal 2>/dev/null || true
+createdb -h 127.0.0.1 -U postgres "${DATABASE_URL##*/}" 2>/dev/null || true
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py collectstatic --noinput >/dev/null
 .venv/bin/python manage.py check --deploy --fail-level ERROR
