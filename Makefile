@@ -3,7 +3,7 @@
 #   make test   install, then run the whole suite (PostgreSQL, Redis, a real Celery worker, headless Chromium)
 #   make up     a production-like stack on this machine: gunicorn + Celery worker + beat, PostgreSQL, Redis
 #   make down   stop what `make up` started
-#   make lint   ruff
+#   make lint   ruff, and no model change without its migration
 #   make soak   bench/soak.py: N onboardings (default 2000) through a faulty sandbox, a worker SIGKILLed; all counts 0
 
 PYTHON ?= python3
@@ -37,6 +37,8 @@ install-dev: $(VENV)/.dev
 system-deps:
 	@scripts/system-deps.sh
 
+# A development process: debug on (development keys, console email and gateway, the sandbox).
+run: export DJANGO_DEBUG = true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
@@ -58,7 +60,10 @@ down:
 
 lint: install-dev
 	$(BIN)/ruff check .
+	DJANGO_DEBUG=true SANDBOX_ENABLED=true $(BIN)/python manage.py makemigrations --check --dry-run
 
+messages: export DJANGO_DEBUG = true
+messages: export SANDBOX_ENABLED = true
 messages: install-dev
 	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete --no-location
 	$(BIN)/python manage.py compilemessages --ignore=.venv

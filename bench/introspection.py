@@ -179,6 +179,9 @@ def portal_env(database_url: str, cache_url: str, tmp: Path) -> dict:
         CELERY_BROKER_URL="",
         SECURE_SSL_REDIRECT="false",
         SANDBOX_ENABLED="false",
+        # Nothing is mailed or delivered in this benchmark.
+        ALLOW_CONSOLE_EMAIL="true",
+        ALLOW_CONSOLE_GATEWAY="true",
         LOG_LEVEL="WARNING",
         PYTHONWARNINGS="ignore:No directory at",
     )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -170,7 +170,10 @@ class JobAdmin(admin.ModelAdmin):
     def reason(self, obj):
         return Truncator(obj.error).chars(120) if obj.status != JobStatus.SUCCEEDED else ""
 
-    @admin.action(description=_("Retry the selected failed jobs (needs attention: only once checked at the provider)"))
+    @admin.action(
+        description=_("Retry the selected failed jobs (needs attention: only once checked at the provider)"),
+        permissions=["change"],
+    )
     def retry_jobs(self, request, queryset):
         stopped = list(queryset.filter(status__in=(JobStatus.FAILED, JobStatus.NEEDS_ATTENTION)))
         retried, skipped = 0, queryset.count() - len(stopped)
@@ -304,8 +307,14 @@ class OutboundCallAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def has_circuit_reset_permission(self, request):
+        """Resuming calls changes state: it takes the change permission on outbound calls, not only the view one."""
+        return request.user.has_perm("onboarding.change_outboundcall")
+
     def health_view(self, request):
         """Success rate and latency percentiles per provider over time, from the audit trail."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         window = request.GET.get("window", "24h")
         if window not in health.WINDOWS:
             window = "24h"
@@ -327,12 +336,15 @@ class OutboundCallAdmin(admin.ModelAdmin):
             "charts": charts,
             "window": window,
             "windows": list(health.WINDOWS),
+            "can_reset_circuit": self.has_circuit_reset_permission(request),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/onboarding/provider_health.html", context)
 
     def reset_circuit_view(self, request, provider):
-        if request.method != "POST" or not request.user.has_perm("onboarding.view_outboundcall"):
+        if not self.has_circuit_reset_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
             return redirect("admin:onboarding_provider_health")
         breaker.reset(provider)
         self.message_user(request, _("Calls to %(provider)s resume now.") % {"provider": provider}, messages.SUCCESS)

@@ -20,6 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from jwt.algorithms import ECAlgorithm
 
 ALGORITHM = "ES256"
@@ -81,6 +82,8 @@ def _ring(keys: list[SigningKey]) -> KeyRing:
 @lru_cache(maxsize=4)
 def _load_keys(pems: tuple[str, ...]) -> KeyRing:
     if not pems:
+        if not settings.ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED:
+            raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
         return _ring([_signing_key(_development_key())])
     keys = []
     for pem in pems:

@@ -1,8 +1,10 @@
 """Settings, read from the environment (and an optional .env) in this one place.
 
-Every value has an embedded default that needs no outside service: SQLite,
-Celery tasks run in-process, providers pointed at the built-in sandbox. Set
-DJANGO_DEBUG=false for production; the secrets below are then required.
+A process started with no settings is a production process (DJANGO_DEBUG
+defaults to false): it refuses to start without its secrets, a shared (Redis)
+cache, a real email backend and a real delivery gateway. With DJANGO_DEBUG=true
+every value has an embedded default that needs no outside service: SQLite,
+Celery tasks run in-process, providers pointed at the built-in sandbox.
 """
 
 import base64
@@ -18,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # --- Secrets -----------------------------------------------------------------
 
@@ -56,6 +58,21 @@ if not FIELD_ENCRYPTION_KEYS:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many proxies in front of the portal append the address they saw to X-Forwarded-For
+# (0: the portal is reached directly and REMOTE_ADDR is the client). Read by providers.addresses.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
+# The built-in sandbox simulates Bimedoc, EDIN and the delivery gateway. Its apps are
+# installed and its URLs served under /sandbox/ only when enabled (by default: in debug).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip("/")
+# With DEBUG off, the sandbox's control endpoints (_faults, _state, _control, _accounts,
+# _sessions) need a staff session or this value in the X-Sandbox-Control-Key header.
+SANDBOX_CONTROL_KEY = env.str("SANDBOX_CONTROL_KEY", default="")
+# Read once here: test runners turn settings.DEBUG off at run time.
+SANDBOX_CONTROLS_OPEN = DEBUG
 
 # --- Applications --------------------------------------------------------------
 
@@ -72,11 +89,9 @@ INSTALLED_APPS = [
     "providers.edin",
     "providers.mobilesaude",
     "providers.mcg",
-    "providers.sandbox",
-    "providers.sandbox.bimedoc",
-    "providers.sandbox.edin",
-    "providers.sandbox.gateway",
 ]
+if SANDBOX_ENABLED:
+    INSTALLED_APPS += ["providers.sandbox", "providers.sandbox.bimedoc", "providers.sandbox.edin", "providers.sandbox.gateway"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -88,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -119,9 +135,20 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A shared cache (Redis) is what throttles and circuit breakers count in when
-# several processes serve the portal; the default is per-process memory.
+# A shared cache (Redis) is what throttles, rate limits, revocations and circuit
+# breakers count in when several processes serve the portal; the debug default is
+# per-process memory, which production refuses.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+_REDIS_CACHE_BACKENDS = ("django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache")
+if not DEBUG and CACHES["default"]["BACKEND"] not in _REDIS_CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a shared Redis cache when DJANGO_DEBUG is false (e.g. rediscache://127.0.0.1:6379/1): "
+        "throttles, rate limits, token revocations and circuit breakers live there, and a per-process cache "
+        f"({CACHES['default']['BACKEND'].rsplit('.', 2)[-2]}) gives every process its own counters."
+    )
+_cache_location = CACHES["default"].get("LOCATION", "")
+# The Redis URL behind the cache, when it is Redis (revocation pushes and rate limits use it too).
+CACHE_REDIS_URL = _cache_location if isinstance(_cache_location, str) and _cache_location.startswith("redis") else ""
 
 AUTH_USER_MODEL = "onboarding.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -194,7 +221,6 @@ ACCOUNT_RATE_LIMITS = {
     "change_cpf": env.str("RATE_LIMIT_CHANGE_CPF", default="5/h/user,20/h/ip"),
 }
 # Proxies in front of the portal that append to X-Forwarded-For (0: the header is ignored).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 MFA_ADAPTER = "onboarding.adapters.MFAAdapter"
@@ -257,6 +283,14 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The console backend prints every message (reset links included) to the log: production
+# refuses it unless this says it is meant.
+ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=DEBUG)
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend" and not ALLOW_CONSOLE_EMAIL:
+    raise ImproperlyConfigured(
+        "EMAIL_URL is the console backend, which prints reset links to the log: set EMAIL_URL to a real mail "
+        "server (e.g. smtp+tls://user:pass@smtp.example.com:587), or ALLOW_CONSOLE_EMAIL=true if that is meant."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pharmacy portal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -267,6 +301,19 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every answer (django-csp): scripts and styles only from the
+# portal's own static files (no inline script or style), images from the portal and data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -324,11 +371,6 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Providers -------------------------------------------------------------------
 
-# The built-in sandbox simulates Bimedoc, EDIN and the delivery gateway; it is
-# served under /sandbox/ when enabled (always in development).
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip("/")
-
 BIMEDOC_ENV = env.str("BIMEDOC_ENV", default="test")
 if BIMEDOC_ENV not in ("test", "production"):
     raise ImproperlyConfigured("BIMEDOC_ENV must be 'test' or 'production'.")
@@ -377,7 +419,19 @@ MOBILESAUDE_MAX_BODY_BYTES = env.int("MOBILESAUDE_MAX_BODY_BYTES", default=16 * 
 MOBILESAUDE_THROTTLE_WINDOW = env.int("MOBILESAUDE_THROTTLE_WINDOW", default=900)
 MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO", default=10)
 MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS", default=30)
-if min(MOBILESAUDE_THROTTLE_WINDOW, MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO, MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS) < 1:
+# Failed identifications (no beneficiary found) allowed per integration client and per CPF in the same window.
+MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT", default=100)
+MOBILESAUDE_THROTTLE_FAILURES_PER_CPF = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_CPF", default=5)
+if (
+    min(
+        MOBILESAUDE_THROTTLE_WINDOW,
+        MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO,
+        MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS,
+        MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT,
+        MOBILESAUDE_THROTTLE_FAILURES_PER_CPF,
+    )
+    < 1
+):
     raise ImproperlyConfigured("MOBILESAUDE_THROTTLE_* settings must be positive.")
 
 # MCG service-provider API (/mcg/v1/..., /Services) and delivery of what providers send.
@@ -387,6 +441,16 @@ if min(MOBILESAUDE_THROTTLE_WINDOW, MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO, M
 DELIVERY_GATEWAY_BACKEND = env.str("DELIVERY_GATEWAY_BACKEND", default="providers.mcg.gateways.ConsoleGateway")
 DELIVERY_GATEWAY_URL = env.str("DELIVERY_GATEWAY_URL", default=f"{SANDBOX_URL}/gateway").rstrip("/")
 DELIVERY_GATEWAY_API_KEY = env.str("DELIVERY_GATEWAY_API_KEY", default="sandbox-gateway-key" if DEBUG else "")
+# The console gateway writes phone numbers and messages to the log: production refuses it unless this says it is meant.
+ALLOW_CONSOLE_GATEWAY = env.bool("ALLOW_CONSOLE_GATEWAY", default=DEBUG)
+if DELIVERY_GATEWAY_BACKEND == "providers.mcg.gateways.ConsoleGateway" and not ALLOW_CONSOLE_GATEWAY:
+    raise ImproperlyConfigured(
+        "DELIVERY_GATEWAY_BACKEND is the console gateway, which writes phone numbers and messages to the log: "
+        "set DELIVERY_GATEWAY_BACKEND=providers.mcg.gateways.HttpGateway with DELIVERY_GATEWAY_URL and "
+        "DELIVERY_GATEWAY_API_KEY, or ALLOW_CONSOLE_GATEWAY=true if that is meant."
+    )
+if DELIVERY_GATEWAY_BACKEND == "providers.mcg.gateways.HttpGateway" and not DELIVERY_GATEWAY_API_KEY:
+    raise ImproperlyConfigured("DELIVERY_GATEWAY_API_KEY must be set for the HTTP delivery gateway.")
 # Tries per delivery before an item is marked failed; the wait doubles from DELIVERY_RETRY_DELAY seconds.
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 DELIVERY_RETRY_DELAY = env.int("DELIVERY_RETRY_DELAY", default=10)
@@ -394,6 +458,10 @@ DELIVERY_RETRY_DELAY = env.int("DELIVERY_RETRY_DELAY", default=10)
 MCG_MAX_BODY_BYTES = env.int("MCG_MAX_BODY_BYTES", default=2_000_000)
 MCG_PICTURE_MAX_BYTES = env.int("MCG_PICTURE_MAX_BYTES", default=1_000_000)
 MCG_PICTURE_MAX_PIXELS = env.int("MCG_PICTURE_MAX_PIXELS", default=4096 * 4096)
+# Calls to /Services each provider may make, in the `limits` notation ("120/minute", "10/second;1000/hour").
+MCG_SERVICES_RATE_LIMIT = env.str("MCG_SERVICES_RATE_LIMIT", default="120/minute")
+# Where rate-limit counters live (a `limits` storage URL): the Redis cache's server by default.
+RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=CACHE_REDIS_URL or "memory://")
 CELERY_BEAT_SCHEDULE["mcg-purge-expired-revocations"] = {
     "task": "providers.mcg.tasks.purge_expired_revocations",
     "schedule": 3600.0,
@@ -406,11 +474,7 @@ PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.flo
 # consecutive failures, calls pause for the reset timeout (seconds).
 CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)
 CIRCUIT_BREAKER_RESET_TIMEOUT = env.int("CIRCUIT_BREAKER_RESET_TIMEOUT", default=30)
-_cache_location = CACHES["default"].get("LOCATION", "")
-CIRCUIT_BREAKER_REDIS_URL = env.str(
-    "CIRCUIT_BREAKER_REDIS_URL",
-    default=_cache_location if isinstance(_cache_location, str) and _cache_location.startswith("redis") else "",
-)
+CIRCUIT_BREAKER_REDIS_URL = env.str("CIRCUIT_BREAKER_REDIS_URL", default=CACHE_REDIS_URL)
 
 # --- Access tokens (JWT) issued by the portal --------------------------------------
 
@@ -424,11 +488,18 @@ ACCESS_TOKEN_SIGNING_KEYS = [
 ] + [Path(p).read_text() for p in env.list("ACCESS_TOKEN_SIGNING_KEY_FILES", default=[])]
 if not ACCESS_TOKEN_SIGNING_KEYS and not DEBUG:
     raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
+# Only a debug process may sign with the key derived from SECRET_KEY.
+ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED = DEBUG
 ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default="urn:pharmacy-portal")
 # The audience of tokens presented to the portal's own APIs.
 ACCESS_TOKEN_AUDIENCE = env.str("ACCESS_TOKEN_AUDIENCE", default="urn:pharmacy-portal:api")
 ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=3600)
 ACCESS_TOKEN_LEEWAY = env.int("ACCESS_TOKEN_LEEWAY", default=5)
+# Revocations (a revoked token, a client's tokens voided, a client deactivated) are pushed to
+# every process over Redis pub/sub; a process answers from memory only while its subscription
+# was confirmed within REVOCATION_PUSH_MAX_AGE seconds, otherwise it asks the shared cache.
+REVOCATION_REDIS_URL = env.str("REVOCATION_REDIS_URL", default=CACHE_REDIS_URL)
+REVOCATION_PUSH_MAX_AGE = env.float("REVOCATION_PUSH_MAX_AGE", default=1.0)
 
 # --- Logging ---------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A production-like stack on this machine: gunicorn, a Celery worker and beat, on local PostgreSQL and Redis.
-# Secrets are generated once into var/up.env; providers point at the sandbox served by the same gunicorn.
+# Debug is off, as in production. Secrets are generated once into var/up.env; providers point at the
+# sandbox served by the same gunicorn (its control endpoints need SANDBOX_CONTROL_KEY or a staff session);
+# email is written to files under var/mail and SMS/push go to the sandbox gateway over HTTP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh >/dev/null
@@ -21,6 +23,10 @@ print("ACCESS_TOKEN_SIGNING_KEY_FILES=var/jwt-signing-key.pem")
 PY
   chmod 600 var/up.env
 fi
+# Keys added since a var/up.env was first written.
+grep -q '^SANDBOX_CONTROL_KEY=' var/up.env || echo "SANDBOX_CONTROL_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> var/up.env
+grep -q '^DELIVERY_GATEWAY_API_KEY=' var/up.env || echo "DELIVERY_GATEWAY_API_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> var/up.env
+mkdir -p -m 700 var/mail
 set -a; . var/up.env; set +a
 PORT="${PORT:-8000}"
 export DJANGO_DEBUG=false SECURE_SSL_REDIRECT=false ALLOWED_HOSTS="127.0.0.1,localhost"
@@ -30,8 +36,10 @@ export CACHE_URL="${CACHE_URL:-rediscache://127.0.0.1:6379/1}"
 export SANDBOX_ENABLED=true SANDBOX_URL="http://127.0.0.1:${PORT}/sandbox" PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
 export BIMEDOC_BASE_URL="${BIMEDOC_BASE_URL:-$SANDBOX_URL/bimedoc}" BIMEDOC_APP_URL="${BIMEDOC_APP_URL:-$SANDBOX_URL/bimedoc-app}"
 export EDIN_BASE_URL="${EDIN_BASE_URL:-$SANDBOX_URL/edin}"
+export EMAIL_URL="${EMAIL_URL:-filemail:///$PWD/var/mail}"
+export DELIVERY_GATEWAY_BACKEND=providers.mcg.gateways.HttpGateway DELIVERY_GATEWAY_URL="${DELIVERY_GATEWAY_URL:-$SANDBOX_URL/gateway}"
 export BIMEDOC_PARTNER_ID="${BIMEDOC_PARTNER_ID:-00000000-0000-4000-8000-000000000000}" BIMEDOC_API_KEY="${BIMEDOC_API_KEY:-sandbox-api-key}"
-createdb -h 127.0.0.1 -U postgres portal 2>/dev/null || true
+createdb -h 127.0.0.1 -U postgres "${DATABASE_URL##*/}" 2>/dev/null || true
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py collectstatic --noinput >/dev/null
 .venv/bin/python manage.py check --deploy --fail-level ERROR
@@ -41,4 +49,5 @@ createdb -h 127.0.0.1 -U postgres portal 2>/dev/null || true
   --pidfile var/worker.pid --logfile var/worker.log --detach
 .venv/bin/celery -A portal beat -l INFO --schedule var/celerybeat-schedule \
   --pidfile var/beat.pid --logfile var/beat.log --detach
-echo "Serving http://127.0.0.1:${PORT} (gunicorn, Celery worker and beat). Logs in var/; stop with 'make down'."
+echo "Serving http://127.0.0.1:${PORT} (gunicorn, Celery worker and beat). Logs in var/, email in var/mail/; stop with 'make down'."
+echo "Sandbox controls: send the header X-Sandbox-Control-Key (SANDBOX_CONTROL_KEY in var/up.env)."

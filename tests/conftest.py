@@ -17,10 +17,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttles, circuit breakers and sandbox fault profiles live in the cache: start every test clean."""
+    """Throttles, circuit breakers, revocations and sandbox fault profiles live in the cache: start every test clean."""
     from django.core.cache import cache
 
+    from providers import revocation
+
     cache.clear()
+    revocation.memory.forget()
     yield
 
 
@@ -40,6 +43,9 @@ def worker_env(django_db_setup, live_server, worker_mail_dir):
         pytest.skip("a real worker needs a broker (set CELERY_BROKER_URL)")
     env = dict(os.environ)
     env.update(
+        # Development processes, whatever the caller's environment says.
+        DJANGO_DEBUG="true",
+        SANDBOX_ENABLED="true",
         DATABASE_URL=f"postgres://{db['USER'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         CELERY_TASK_ALWAYS_EAGER="false",

@@ -15,7 +15,8 @@ STRONG_KEY = "k3y-" + "x7Qm9-Rt2vLp8ZsW4nB6yHcJ0eFgU1aDiK5oT3" * 2
 
 
 def manage(*args, env_overrides=None, input_text=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "CACHE_URL", "DJANGO_"))}
+    stripped = ("DATABASE_URL", "CELERY_", "CACHE_URL", "DJANGO_", "SANDBOX_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(stripped)}
     env.update(env_overrides or {})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -44,6 +45,11 @@ def production_env(tmp_path, **extra):
         "BIMEDOC_PARTNER_ID": "partner",
         "BIMEDOC_API_KEY": "key",
         "PUBLIC_BASE_URL": "https://portal.example.com",
+        "CACHE_URL": "rediscache://127.0.0.1:6379/15",
+        "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.com:587",
+        "DELIVERY_GATEWAY_BACKEND": "providers.mcg.gateways.HttpGateway",
+        "DELIVERY_GATEWAY_URL": "https://gateway.example.com",
+        "DELIVERY_GATEWAY_API_KEY": "gateway-key",
     }
     env.update(extra)
     return env
@@ -79,9 +85,72 @@ def test_production_points_bimedoc_at_the_configured_server(tmp_path):
     assert prod.stdout.split() == ["https://server.bimedoc.com", "https://app.bimedoc.com"]
 
 
+def test_a_process_started_with_no_settings_is_production_and_refuses_to_start(tmp_path):
+    result = manage("check", env_overrides={"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DJANGO_DEBUG is false" in result.stderr
+
+
+def test_production_never_signs_with_a_development_key(tmp_path):
+    """Even with every other setting right, no signing key means no start, not a key rebuilt from public code."""
+    result = manage("check", env_overrides=production_env(tmp_path, ACCESS_TOKEN_SIGNING_KEY_FILES=""))
+    assert result.returncode != 0
+    assert "ACCESS_TOKEN_SIGNING_KEYS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides,names",
+    [
+        ({"CACHE_URL": ""}, ["CACHE_URL", "shared Redis cache", "locmem"]),
+        ({"CACHE_URL": "locmemcache://"}, ["CACHE_URL", "locmem"]),
+        ({"CACHE_URL": "dummycache://"}, ["CACHE_URL", "dummy"]),
+        ({"CACHE_URL": "filecache:///tmp/portal-cache"}, ["CACHE_URL", "filebased"]),
+        ({"EMAIL_URL": ""}, ["EMAIL_URL", "ALLOW_CONSOLE_EMAIL"]),
+        ({"EMAIL_URL": "consolemail://"}, ["EMAIL_URL", "ALLOW_CONSOLE_EMAIL"]),
+        ({"DELIVERY_GATEWAY_BACKEND": ""}, ["DELIVERY_GATEWAY_BACKEND", "ALLOW_CONSOLE_GATEWAY"]),
+        ({"DELIVERY_GATEWAY_API_KEY": ""}, ["DELIVERY_GATEWAY_API_KEY"]),
+    ],
+)
+def test_production_refuses_per_process_caches_and_console_outputs(tmp_path, overrides, names):
+    env = production_env(tmp_path)
+    for name, value in overrides.items():
+        if value:
+            env[name] = value
+        else:
+            del env[name]
+    result = manage("check", env_overrides=env)
+    assert result.returncode != 0
+    for name in names:
+        assert name in result.stderr
+
+
+def test_production_takes_the_console_email_and_gateway_only_when_told_explicitly(tmp_path):
+    env = production_env(tmp_path, EMAIL_URL="consolemail://", ALLOW_CONSOLE_EMAIL="true", ALLOW_CONSOLE_GATEWAY="true")
+    del env["DELIVERY_GATEWAY_BACKEND"]
+    result = manage("check", env_overrides=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_installs_and_serves_no_sandbox_unless_enabled(tmp_path):
+    code = (
+        "from django.conf import settings; from django.test import Client;"
+        "print('APPS', any(a.startswith('providers.sandbox') for a in settings.INSTALLED_APPS));"
+        "print('FAULTS', Client().get('/sandbox/bimedoc/_faults', secure=True).status_code)"
+    )
+    off = manage("shell", "-v", "0", "-c", code, env_overrides=production_env(tmp_path, ALLOWED_HOSTS="testserver"))
+    assert off.returncode == 0, off.stderr
+    assert "APPS False" in off.stdout and "FAULTS 404" in off.stdout
+    on = manage(
+        "shell", "-v", "0", "-c", code, env_overrides=production_env(tmp_path, ALLOWED_HOSTS="testserver", SANDBOX_ENABLED="true")
+    )
+    assert "APPS True" in on.stdout
+    # Served, but its controls are locked: no staff session, no control key.
+    assert "FAULTS 403" in on.stdout
+
+
 def test_embedded_defaults_run_on_sqlite_with_tasks_in_process(tmp_path):
-    """No service at all: SQLite, no broker; a queued email is sent by the in-process task."""
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    """No service at all: SQLite, no broker; a queued email is sent by the in-process task (debug, as make run sets)."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DJANGO_DEBUG": "true"}
     assert manage("migrate", "--noinput", env_overrides=env).returncode == 0
     assert "Demo logins" in manage("load_demo", env_overrides=env).stdout
     script = (

@@ -5,7 +5,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import DeliveryAttempt, InboxItem, RevokedToken, ServiceProvider, ServiceRequest
+from .models import (
+    DeliveryAttempt,
+    InboxItem,
+    PharmacyLink,
+    RevokedToken,
+    SenderPreference,
+    ServiceProvider,
+    ServiceRequest,
+)
 
 
 class ServiceProviderForm(forms.ModelForm):
@@ -27,7 +35,7 @@ class ServiceProviderForm(forms.ModelForm):
 
     class Meta:
         model = ServiceProvider
-        fields = ("provider_id", "name", "service_ids", "service_token", "active")
+        fields = ("provider_id", "name", "service_ids", "service_token", "active", "all_pharmacies")
 
     def clean(self):
         cleaned = super().clean()
@@ -36,14 +44,42 @@ class ServiceProviderForm(forms.ModelForm):
         return cleaned
 
 
+class PharmacyLinkInline(admin.TabularInline):
+    model = PharmacyLink
+    extra = 0
+    autocomplete_fields = ["pharmacy"]
+    readonly_fields = ("created_at",)
+    verbose_name = _("pharmacy whose members it reaches")
+    verbose_name_plural = _("pharmacies whose members it reaches")
+
+
 @admin.register(ServiceProvider)
 class ServiceProviderAdmin(admin.ModelAdmin):
     form = ServiceProviderForm
-    list_display = ("provider_id", "name", "client_id", "service_ids", "active", "created_at")
-    list_filter = ("active",)
+    list_display = ("provider_id", "name", "client_id", "service_ids", "active", "all_pharmacies", "created_at")
+    list_filter = ("active", "all_pharmacies", ("pharmacies", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "client_id", "=provider_id")
     readonly_fields = ("client_id", "created_at")
-    fields = ("provider_id", "name", "service_ids", "service_token", "active", "new_client_secret", "client_id", "created_at")
+    inlines = [PharmacyLinkInline]
+    fields = (
+        "provider_id",
+        "name",
+        "service_ids",
+        "service_token",
+        "active",
+        "all_pharmacies",
+        "new_client_secret",
+        "client_id",
+        "created_at",
+    )
+    # The service token authorizes calls: shown only to those who may change providers.
+    secret_fields = ("service_token", "new_client_secret")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self.has_change_permission(request, obj):
+            fields = [f for f in fields if f not in self.secret_fields]
+        return fields
 
     def save_model(self, request, obj, form, change):
         secret = form.cleaned_data.get("new_client_secret")
@@ -55,7 +91,11 @@ class ServiceProviderAdmin(admin.ModelAdmin):
                 services.reset_client_secret(obj, secret)
             return
         provider, _secret = services.create_service_provider(
-            provider_id=obj.provider_id, name=obj.name, service_ids=obj.service_ids or [], client_secret=secret
+            provider_id=obj.provider_id,
+            name=obj.name,
+            service_ids=obj.service_ids or [],
+            client_secret=secret,
+            all_pharmacies=obj.all_pharmacies,
         )
         obj.pk = provider.pk
         obj.refresh_from_db()
@@ -111,6 +151,20 @@ class DeliveryAttemptAdmin(admin.ModelAdmin):
     list_display = ("item", "channel", "attempt", "succeeded", "retryable", "backend", "created_at")
     list_filter = ("channel", "succeeded")
     readonly_fields = ("item", "channel", "backend", "attempt", "succeeded", "retryable", "remote_id", "error", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SenderPreference)
+class SenderPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "provider", "accepts_ads", "muted", "updated_at")
+    list_filter = ("accepts_ads", "muted", "provider")
+    search_fields = ("user__email", "provider__name")
+    readonly_fields = ("user", "provider", "accepts_ads", "muted", "updated_at")
 
     def has_add_permission(self, request):
         return False

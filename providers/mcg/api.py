@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from onboarding import tokens
+from providers import ratelimit
 from providers.jsonbody import has_unstorable_text
 
 from . import oauth, schemas, selectors, services
@@ -151,6 +152,13 @@ def _request_url(request, service_request) -> str:
 def services_endpoint(request):
     """Consume a service: deliver a notification, advertisement or coupon to a portal user."""
     provider = _provider_for(request)
+    retry_after = ratelimit.hit(settings.MCG_SERVICES_RATE_LIMIT, "mcg-services", str(provider.provider_id))
+    if retry_after:
+        response = error_response(
+            ApiError("rate_limited", f"Too many requests from this provider; try again in {retry_after} s.", 429)
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
     if request.content_type != "application/json":
         raise ApiError("invalid_request", "Send the body as application/json.", 415)
     length = request.META.get("CONTENT_LENGTH") or "0"

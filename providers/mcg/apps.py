@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class McgConfig(AppConfig):
     name = "providers.mcg"
     label = "mcg"
+
+    def ready(self):
+        from providers import revocation
+
+        from .selectors import CLIENT_ID_PREFIX, provider_token_state
+
+        revocation.register_clients(CLIENT_ID_PREFIX, provider_token_state)

@@ -30,8 +30,18 @@ class ServiceProvider(models.Model):
     service_token = models.UUIDField(_("service token"), default=uuid.uuid4, unique=True)
     service_ids = models.JSONField(_("allowed service ids"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
-    # Tokens issued before this moment are void (set when the secret is reset or the provider deactivated).
+    # When the provider's tokens were last voided (secret reset, deactivation, reactivation), for the record.
     tokens_valid_after = models.DateTimeField(_("tokens valid after"), null=True, blank=True, editable=False)
+    # Bumped each time the provider's tokens are voided; a token carries the generation it was issued under.
+    token_generation = models.PositiveIntegerField(_("token generation"), default=0, editable=False)
+    all_pharmacies = models.BooleanField(
+        _("reaches every pharmacy"),
+        default=False,
+        help_text=_("Send to the members of every pharmacy, not only of the pharmacies linked below."),
+    )
+    pharmacies = models.ManyToManyField(
+        "onboarding.Pharmacy", through="PharmacyLink", related_name="service_providers", verbose_name=_("pharmacies"), blank=True
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -52,6 +62,40 @@ class ServiceProvider(models.Model):
 
     def may_call(self, service_id: int) -> bool:
         return service_id in self.service_ids
+
+
+class PharmacyLink(models.Model):
+    """A pharmacy whose active members a service provider may reach."""
+
+    provider = models.ForeignKey(ServiceProvider, on_delete=models.CASCADE, related_name="pharmacy_links")
+    pharmacy = models.ForeignKey("onboarding.Pharmacy", on_delete=models.CASCADE, related_name="provider_links")
+    created_at = models.DateTimeField(_("linked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pharmacy reached")
+        verbose_name_plural = _("pharmacies reached")
+        constraints = [models.UniqueConstraint(fields=["provider", "pharmacy"], name="mcg_pharmacy_link_once")]
+
+    def __str__(self):
+        return f"{self.provider} → {self.pharmacy}"
+
+
+class SenderPreference(models.Model):
+    """What one user accepts from one service provider: its advertisements (opt-in), or nothing at all (muted)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sender_preferences")
+    provider = models.ForeignKey(ServiceProvider, on_delete=models.CASCADE, related_name="sender_preferences")
+    accepts_ads = models.BooleanField(_("receives advertisements"), default=False)
+    muted = models.BooleanField(_("muted"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sender preference")
+        verbose_name_plural = _("sender preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="mcg_sender_preference_once")]
+
+    def __str__(self):
+        return f"{self.user} ← {self.provider}"
 
 
 class RevokedToken(models.Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -28,6 +29,11 @@ MESSAGE_MAX = 166
 LINK_MAX = 2000
 QR_DATA_MAX = 1000
 IDEMPOTENCY_KEY_MAX = 255
+# No control characters (line breaks included), no leading or trailing space: titles become email subjects.
+_NO_CONTROL = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+ONE_LINE_TEXT = rf"^[^\s{_NO_CONTROL}]([^{_NO_CONTROL}]*[^\s{_NO_CONTROL}])?$"
+# Animated pictures: at most this many frames are decoded and re-encoded.
+PICTURE_MAX_FRAMES = 100
 CHANNELS = {c.value.lower(): c.value for c in Channel}
 PICTURE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 ALIASES = {
@@ -168,13 +174,20 @@ def _normalised(value: dict, path: str, allowed, errors) -> dict:
     return out
 
 
-def _text(value, path, limit, errors, *, required):
+def _has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" or c in "\u2028\u2029" for c in value)
+
+
+def _text(value, path, limit, errors, *, required, one_line=False):
     if value is None or value == "":
         if required:
             errors[path] = ["This field is required."]
         return ""
     if not isinstance(value, str):
         errors[path] = ["Must be a string."]
+        return ""
+    if one_line and _has_control_characters(value):
+        errors[path] = ["Must not hold control characters (line breaks, tabs and the like)."]
         return ""
     value = value.strip()
     if required and not value:
@@ -193,8 +206,8 @@ def _parse_message(kind, value, path, errors) -> MessageSpec | None:
     fields = _normalised(value, path, MESSAGE_FIELDS[kind], errors)
     coupon = kind == InboxKind.COUPON
     spec = MessageSpec(kind=kind)
-    spec.title = _text(fields.get("title"), f"{path}.title", TITLE_MAX, errors, required=not coupon)
-    spec.message = _text(fields.get("message"), f"{path}.message", MESSAGE_MAX, errors, required=not coupon)
+    spec.title = _text(fields.get("title"), f"{path}.title", TITLE_MAX, errors, required=not coupon, one_line=True)
+    spec.message = _text(fields.get("message"), f"{path}.message", MESSAGE_MAX, errors, required=not coupon, one_line=True)
     spec.channel = _channel(fields.get("channel"), f"{path}.channel", errors, required=not coupon)
     spec.link = _link(fields.get("link"), f"{path}.link", errors)
     if coupon:
@@ -246,22 +259,34 @@ def _picture(value, path, errors):
         errors[path] = ["Not valid base64."]
         return None, ""
     try:
-        with Image.open(io.BytesIO(raw)) as image:
+        # Only the allowed formats' decoders ever see the bytes.
+        with Image.open(io.BytesIO(raw), formats=list(PICTURE_FORMATS)) as image:
             fmt = image.format
             width, height = image.size
-            if fmt not in PICTURE_FORMATS:
-                errors[path] = [f"Unsupported image format; use one of {', '.join(PICTURE_FORMATS)}."]
-                return None, ""
             if width * height > settings.MCG_PICTURE_MAX_PIXELS:
                 errors[path] = [f"The picture has too many pixels ({width}×{height})."]
                 return None, ""
+            frames = getattr(image, "n_frames", 1)
+            if frames > PICTURE_MAX_FRAMES:
+                errors[path] = [f"The picture has more than {PICTURE_MAX_FRAMES} frames."]
+                return None, ""
             image.verify()
-        with Image.open(io.BytesIO(raw)) as image:
+        with Image.open(io.BytesIO(raw), formats=[fmt]) as image:
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        errors[path] = ["Not a readable image."]
+            stored = _reencoded(image, fmt, animated=frames > 1)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        errors[path] = [f"Not a readable image in one of the allowed formats ({', '.join(PICTURE_FORMATS)})."]
         return None, ""
-    return raw, PICTURE_FORMATS[fmt]
+    return stored, PICTURE_FORMATS[fmt]
+
+
+def _reencoded(image, fmt: str, *, animated: bool) -> bytes:
+    """The picture drawn again by Pillow in its own format: what is stored and served is never the bytes received."""
+    out = io.BytesIO()
+    if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+        image = image.convert("RGB")
+    image.save(out, format=fmt, **({"save_all": True} if animated else {}))
+    return out.getvalue()
 
 
 def parse_idempotency_key(value: str | None) -> str:
@@ -310,8 +335,8 @@ _ERROR = {
     },
 }
 _MESSAGE_PROPS = {
-    "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": r"^\S(.*\S)?$"},
-    "message": {"type": "string", "minLength": 1, "maxLength": MESSAGE_MAX, "pattern": r"^\S(.*\S)?$"},
+    "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": ONE_LINE_TEXT},
+    "message": {"type": "string", "minLength": 1, "maxLength": MESSAGE_MAX, "pattern": ONE_LINE_TEXT},
     "channel": {"type": "string", "enum": list(CHANNELS.values())},
     "link": {"type": "string", "format": "uri", "pattern": "^https?://", "example": "https://example.com/offer"},
 }
@@ -438,7 +463,14 @@ def openapi_schema(server_url: str = "/") -> dict:
                     },
                 },
             },
-            "responses": {f"Error{code}": error_response for code in (400, 401, 403, 404, 405, 409, 413, 415)},
+            "responses": {
+                **{f"Error{code}": error_response for code in (400, 401, 403, 404, 405, 409, 413, 415)},
+                "Error429": {
+                    **error_response,
+                    "description": "Too many requests from this provider (MCG_SERVICES_RATE_LIMIT)",
+                    "headers": {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+                },
+            },
         },
         "paths": {
             "/mcg/v1/token": {
@@ -518,7 +550,7 @@ def openapi_schema(server_url: str = "/") -> dict:
                             "headers": {"Location": {"schema": {"type": "string"}}},
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceRequestCreated"}}},
                         },
-                        **_errors(400, 401, 403, 404, 405, 409, 413, 415),
+                        **_errors(400, 401, 403, 404, 405, 409, 413, 415, 429),
                     },
                 }
             },

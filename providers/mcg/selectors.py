@@ -7,16 +7,17 @@ import time
 from collections import OrderedDict
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db.models import Q
 
 from onboarding import tokens
+from onboarding.models import Membership
+from providers import revocation
+from providers.revocation import ClientState
 
-from .models import InboxItem, RevokedToken, ServiceProvider, ServiceRequest
+from .models import InboxItem, SenderPreference, ServiceProvider, ServiceRequest
 
-REVOKED_KEY = "mcg:revoked:{}"
-CLIENT_CUTOFF_KEY = "mcg:client-cutoff:{}"
-# How long a "not revoked" answer may be cached; revoking writes the cache at once, so this only bounds memory.
-NOT_REVOKED_TTL = 600
+# Client ids that no other kind of client claims are service providers' (theirs start with "mcg-").
+CLIENT_ID_PREFIX = ""
 INACTIVE = {"active": False}
 INTROSPECTION_CLAIMS = ("scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti")
 
@@ -72,34 +73,14 @@ def verify_token(token: str) -> dict:
 
 
 def revoked_jtis(claims_list: list[dict]) -> dict[str, bool]:
-    """Whether each token (by its claims) is revoked, by jti or because its client's tokens were cut off.
-
-    One cache round trip; the database only on a miss.
-    """
-    jti_keys = {REVOKED_KEY.format(c["jti"]): c for c in claims_list}
-    client_keys = {CLIENT_CUTOFF_KEY.format(c.get("client_id", "")): c.get("client_id", "") for c in claims_list}
-    cached = cache.get_many([*jti_keys, *client_keys])
-    for key, client_id in client_keys.items():
-        if key not in cached:
-            cached[key] = client_cutoff(client_id)
-            cache.set(key, cached[key], timeout=NOT_REVOKED_TTL)
-    answer = {}
-    for key, claims in jti_keys.items():
-        if key not in cached:
-            cached[key] = RevokedToken.objects.filter(jti=claims["jti"]).exists()
-            ttl = max(1, min(NOT_REVOKED_TTL, int(claims["exp"]) - int(time.time()) + settings.ACCESS_TOKEN_LEEWAY))
-            cache.set(key, cached[key], timeout=ttl)
-        cutoff = cached[CLIENT_CUTOFF_KEY.format(claims.get("client_id", ""))]
-        answer[claims["jti"]] = bool(cached[key]) or int(claims["iat"]) < cutoff
-    return answer
+    """Whether each token (by its claims) is void: revoked by jti, or its client inactive or its tokens voided since."""
+    return revocation.revoked(claims_list)
 
 
-def client_cutoff(client_id: str) -> float:
-    """Tokens of this client issued before this time (seconds) are void: all of them when the provider is inactive."""
-    provider = ServiceProvider.objects.filter(client_id=client_id).only("active", "tokens_valid_after").first()
-    if provider is None or provider.tokens_valid_after is None:
-        return 0 if provider is None or provider.active else float("inf")
-    return float("inf") if not provider.active else int(provider.tokens_valid_after.timestamp())
+def provider_token_state(client_id: str) -> ClientState | None:
+    """Whether the provider with this OAuth client id is active, and its token generation."""
+    row = ServiceProvider.objects.filter(client_id=client_id).values_list("active", "token_generation").first()
+    return ClientState(*row) if row else None
 
 
 def concerns(caller: dict, claims: dict) -> bool:
@@ -126,6 +107,34 @@ def introspection(claims: dict | None, *, caller: dict, revoked: bool) -> dict:
     answer = {"active": True, "token_type": "Bearer"}
     answer.update({name: claims[name] for name in INTROSPECTION_CLAIMS if name in claims and claims[name] != ""})
     return answer
+
+
+def reaches(provider: ServiceProvider, user) -> bool:
+    """Whether the provider may send to the user: an active member of a pharmacy linked to it (any, when it reaches all)."""
+    if not user.is_active or not provider.active:
+        return False
+    memberships = Membership.objects.filter(user=user)
+    if not provider.all_pharmacies:
+        memberships = memberships.filter(pharmacy__provider_links__provider=provider)
+    return memberships.exists()
+
+
+def senders_of(user) -> list[tuple[ServiceProvider, SenderPreference | None]]:
+    """The active providers that may reach the user, each with the user's preference (None: the defaults)."""
+    if not Membership.objects.filter(user=user).exists():
+        return []
+    providers = (
+        ServiceProvider.objects.filter(active=True)
+        .filter(Q(all_pharmacies=True) | Q(pharmacy_links__pharmacy__memberships__user=user))
+        .distinct()
+        .order_by("name", "provider_id")
+    )
+    preferences = {p.provider_id: p for p in SenderPreference.objects.filter(user=user)}
+    return [(provider, preferences.get(provider.pk)) for provider in providers]
+
+
+def sender_preference(user, provider: ServiceProvider) -> SenderPreference | None:
+    return SenderPreference.objects.filter(user=user, provider=provider).first()
 
 
 def service_request_for(provider, public_id) -> ServiceRequest | None:

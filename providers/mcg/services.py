@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from onboarding import tokens
 from onboarding.audit import audit_context
+from providers import revocation
 from providers.http import ProviderError, RetryableError
 
 from . import schemas, selectors
@@ -26,8 +27,11 @@ from .models import (
     DeliveryAttempt,
     DeliveryStatus,
     InboxItem,
+    InboxKind,
+    PharmacyLink,
     RequestStatus,
     RevokedToken,
+    SenderPreference,
     ServiceProvider,
     ServiceRequest,
     hash_client_secret,
@@ -46,18 +50,27 @@ def new_client_secret() -> str:
 
 
 def create_service_provider(
-    *, provider_id: int, name: str, service_ids=(), client_secret: str | None = None
+    *, provider_id: int, name: str, service_ids=(), client_secret: str | None = None, pharmacies=(), all_pharmacies=False
 ) -> tuple[ServiceProvider, str]:
-    """Register a provider; return it with its client secret (generated unless given; stored only hashed)."""
+    """Register a provider reaching these pharmacies (or all); return it with its client secret (stored only hashed)."""
     secret = client_secret or new_client_secret()
-    provider = ServiceProvider.objects.create(
-        provider_id=provider_id,
-        name=name,
-        client_id=f"mcg-{provider_id}-{secrets.token_hex(6)}",
-        client_secret_hash=hash_client_secret(secret),
-        service_ids=sorted({int(s) for s in service_ids}),
-    )
+    with transaction.atomic():
+        provider = ServiceProvider.objects.create(
+            provider_id=provider_id,
+            name=name,
+            client_id=f"mcg-{provider_id}-{secrets.token_hex(6)}",
+            client_secret_hash=hash_client_secret(secret),
+            service_ids=sorted({int(s) for s in service_ids}),
+            all_pharmacies=all_pharmacies,
+        )
+        link_pharmacies(provider, pharmacies)
     return provider, secret
+
+
+def link_pharmacies(provider: ServiceProvider, pharmacies) -> None:
+    """Let the provider reach the active members of these pharmacies too."""
+    for pharmacy in pharmacies:
+        PharmacyLink.objects.get_or_create(provider=provider, pharmacy=pharmacy)
 
 
 def reset_client_secret(provider: ServiceProvider, client_secret: str | None = None) -> str:
@@ -77,15 +90,11 @@ def set_active(provider: ServiceProvider, active: bool) -> None:
 
 
 def void_tokens(provider: ServiceProvider) -> None:
-    """Every token issued to the provider until now stops working (also what introspection sees)."""
-    provider.tokens_valid_after = timezone.now()
-    provider.save(update_fields=["tokens_valid_after"])
-    transaction.on_commit(lambda: _forget_cutoff(provider.client_id))
-    _forget_cutoff(provider.client_id)
-
-
-def _forget_cutoff(client_id: str) -> None:
-    cache.delete(selectors.CLIENT_CUTOFF_KEY.format(client_id))
+    """Every token issued to the provider until now stops working, in every process at once."""
+    now = timezone.now()
+    ServiceProvider.objects.filter(pk=provider.pk).update(token_generation=F("token_generation") + 1, tokens_valid_after=now)
+    provider.refresh_from_db(fields=["token_generation", "tokens_valid_after"])
+    revocation.client_changed(provider.client_id)
 
 
 class InvalidScope(Exception):
@@ -102,7 +111,7 @@ def issue_provider_token(provider: ServiceProvider, *, scope: str | None = None)
         audience=settings.ACCESS_TOKEN_AUDIENCE,
         scope=" ".join(s for s in PROVIDER_SCOPES if s in requested),
         client_id=provider.client_id,
-        extra={"username": provider.name},
+        extra={"username": provider.name, "gen": provider.token_generation},
     )
 
 
@@ -116,8 +125,7 @@ def revoke_token(token: str, *, client_id: str) -> bool:
         return False
     expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
     RevokedToken.objects.get_or_create(jti=claims["jti"], defaults={"client_id": client_id, "expires_at": expires_at})
-    ttl = max(1, int(claims["exp"]) - int(timezone.now().timestamp()) + settings.ACCESS_TOKEN_LEEWAY)
-    cache.set(selectors.REVOKED_KEY.format(claims["jti"]), True, timeout=ttl)
+    revocation.token_revoked(claims["jti"], expires_at=int(claims["exp"]))
     return True
 
 
@@ -137,6 +145,10 @@ class Forbidden(Exception):
 
 class NotFound(Exception):
     pass
+
+
+# One answer for every destination the provider may not send to, so that none can be told apart.
+UNREACHABLE = "No user you may reach has this destination id."
 
 
 class Duplicate(Exception):
@@ -164,13 +176,12 @@ def submit_service_request(provider: ServiceProvider, call: schemas.ServiceCall,
     """Accept a /Services call: every item lands in the user's inbox now; channel delivery runs in Celery."""
     authorize_call(provider, call)
     parameters = schemas.parse_parameters(call.parameters)
-    user = get_user_model().objects.filter(public_id=parameters.destination, is_active=True).first()
-    if user is None:
-        raise NotFound("No user has this destination id.")
+    # Before the destination lookup: a replayed key answers the same whatever the destination.
     if idempotency_key:
         existing = ServiceRequest.objects.filter(provider=provider, idempotency_key=idempotency_key).first()
         if existing:
             raise Duplicate(existing)
+    user = _reachable_destination(provider, parameters)
     try:
         with transaction.atomic():
             service_request = ServiceRequest.objects.create(
@@ -205,6 +216,31 @@ def submit_service_request(provider: ServiceProvider, call: schemas.ServiceCall,
             raise
         raise Duplicate(existing)
     return service_request
+
+
+def _reachable_destination(provider: ServiceProvider, parameters: schemas.ServiceParameters):
+    """The destination user, when the provider may send them all of this; else NotFound, always the same."""
+    user = get_user_model().objects.filter(public_id=parameters.destination, is_active=True).first()
+    if user is None or not selectors.reaches(provider, user):
+        raise NotFound(UNREACHABLE)
+    preference = selectors.sender_preference(user, provider)
+    if preference is not None and preference.muted:
+        raise NotFound(UNREACHABLE)
+    has_ad = any(spec.kind == InboxKind.ADVERTISEMENT for spec in parameters.messages)
+    if has_ad and (preference is None or not preference.accepts_ads):
+        raise NotFound(UNREACHABLE)
+    return user
+
+
+def set_sender_preference(user, provider: ServiceProvider, *, accepts_ads: bool | None = None, muted: bool | None = None):
+    """Record what the user accepts from a provider that reaches them."""
+    preference, _created = SenderPreference.objects.get_or_create(user=user, provider=provider)
+    if accepts_ads is not None:
+        preference.accepts_ads = accepts_ads
+    if muted is not None:
+        preference.muted = muted
+    preference.save()
+    return preference
 
 
 def _stored_payload(parameters: dict) -> dict:
@@ -268,6 +304,9 @@ def _send(item: InboxItem) -> str:
         body = "\n\n".join(part for part in (item.message, item.link) if part)
         try:
             send_mail(item.title or item.get_kind_display(), body, None, [item.user.email])
+        except BadHeaderError:
+            # Such titles are refused at /Services now; one stored before cannot be sent, so it fails for good.
+            raise ProviderError("email: the title cannot be an email subject (it holds a line break)", provider="email")
         except (smtplib.SMTPException, OSError) as exc:
             raise RetryableError(f"email: {type(exc).__name__}", provider="email")
         return ""

@@ -11,6 +11,7 @@ urlpatterns = [
     path("Services", api.services_endpoint, name="mcg-services"),
     path("Services/<str:request_id>", api.service_request_detail, name="mcg-service-request"),
     path("inbox/", views.inbox, name="mcg-inbox"),
+    path("inbox/senders/<int:provider_id>/", views.sender_preferences, name="mcg-sender-preferences"),
     path("inbox/<uuid:public_id>/", views.item_detail, name="mcg-inbox-item"),
     path("inbox/<uuid:public_id>/mark", views.item_mark, name="mcg-inbox-mark"),
     path("inbox/<uuid:public_id>/picture", views.item_picture, name="mcg-inbox-picture"),

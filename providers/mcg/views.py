@@ -1,12 +1,14 @@
-"""The staff inbox: list, detail (marks read), read/unread, an ad's picture and a coupon's QR code."""
+"""The staff inbox: list, detail (marks read), read/unread, an ad's picture, a coupon's QR code, what each sender may send."""
 
 import io
 
 import qrcode
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +29,22 @@ def inbox(request):
     show = request.GET.get("show")
     if show == "unread":
         items = items.filter(read_at__isnull=True)
-    return render(request, "mcg/inbox.html", {"items": items[:200], "show": show})
+    senders = selectors.senders_of(request.user)
+    return render(request, "mcg/inbox.html", {"items": items[:200], "show": show, "senders": senders})
+
+
+@login_required
+@require_POST
+def sender_preferences(request, provider_id):
+    """Opt in to (or out of) a sender's advertisements, or mute it."""
+    sender = next((p for p, _pref in selectors.senders_of(request.user) if p.provider_id == provider_id), None)
+    if sender is None:
+        raise Http404
+    services.set_sender_preference(
+        request.user, sender, accepts_ads=request.POST.get("accepts_ads") == "on", muted=request.POST.get("muted") == "on"
+    )
+    messages.success(request, _("Your choices for %(sender)s are saved.") % {"sender": sender.name})
+    return redirect("mcg-inbox")
 
 
 @login_required

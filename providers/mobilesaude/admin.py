@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import services
 from .models import IntegrationClient
 
 
@@ -50,12 +51,23 @@ class IntegrationClientAdmin(admin.ModelAdmin):
         fields = ["usuario", "new_password", "is_active"]
         return fields + list(self.readonly_fields) if obj else fields
 
-    @admin.action(description=_("Activate selected clients"))
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and ("is_active" in form.changed_data or form.cleaned_data.get("new_password")):
+            services.void_client_tokens(obj)
+
+    @admin.action(description=_("Activate selected clients"), permissions=["change"])
     def activate(self, request, queryset):
-        count = queryset.update(is_active=True)
+        clients = list(queryset.filter(is_active=False))
+        for client in clients:
+            services.set_client_active(client, True)
+        count = len(clients)
         self.message_user(request, ngettext("%d client activated.", "%d clients activated.", count) % count, messages.SUCCESS)
 
-    @admin.action(description=_("Deactivate selected clients (their tokens stop working)"))
+    @admin.action(description=_("Deactivate selected clients (their tokens stop working)"), permissions=["change"])
     def deactivate(self, request, queryset):
-        count = queryset.update(is_active=False)
+        clients = list(queryset.filter(is_active=True))
+        for client in clients:
+            services.set_client_active(client, False)
+        count = len(clients)
         self.message_user(request, ngettext("%d client deactivated.", "%d clients deactivated.", count) % count, messages.SUCCESS)

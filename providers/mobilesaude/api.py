@@ -6,6 +6,8 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from providers.addresses import client_address
+
 from . import schemas, services
 
 
@@ -44,7 +46,7 @@ class AutorizacaoView(MobileSaudeView):
         data = schemas.parse_json_request(request, schemas.AUTORIZACAO_REQUEST)
         try:
             token = services.authorize_client(
-                usuario=data["usuario"], senha=data["senha"], address=request.META.get("REMOTE_ADDR") or "unknown"
+                usuario=data["usuario"], senha=data["senha"], address=client_address(request)
             )
         except services.Throttled as exc:
             return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
@@ -69,7 +71,10 @@ class IdentificacaoView(MobileSaudeView):
             birth_date = services.parse_birth_date(data["dataNascimento"])
         except services.InvalidIdentification:
             return message_response(schemas.INVALID_DATE, 400)
-        identification = services.identify_user(client=client, cpf=data["cpf"], birth_date=birth_date)
+        try:
+            identification = services.identify_user(client=client, cpf=data["cpf"], birth_date=birth_date)
+        except services.Throttled as exc:
+            return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
         if identification is None:
             return message_response(schemas.NOT_FOUND, 404)
         return token_response(schemas.identificacao_answer(identification, services.header_value(identification.token)))

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MobilesaudeConfig(AppConfig):
     name = "providers.mobilesaude"
     label = "mobilesaude"
+
+    def ready(self):
+        from providers import revocation
+
+        from .selectors import CLIENT_ID_PREFIX, client_token_state
+
+        revocation.register_clients(CLIENT_ID_PREFIX, client_token_state)

@@ -13,6 +13,8 @@ class IntegrationClient(models.Model):
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive clients get no new tokens and their tokens stop working.")
     )
+    # Bumped when the client is deactivated, reactivated or given a new password: its earlier tokens stop working.
+    token_generation = models.PositiveIntegerField(_("token generation"), default=0, editable=False)
     last_authorized_at = models.DateTimeField(_("last authorized"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

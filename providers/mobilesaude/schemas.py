@@ -278,6 +278,10 @@ def openapi_document() -> dict:
                         },
                         "401": _message_response("Token ausente, inválido ou expirado."),
                         "404": _message_response("Beneficiário não encontrado."),
+                        "429": _message_response(
+                            "Identificações sem sucesso demais para este cliente ou este CPF.",
+                            {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Segundos."}},
+                        ),
                         **_common_errors(),
                     },
                 }

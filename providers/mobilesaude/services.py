@@ -13,11 +13,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from onboarding import tokens
 from onboarding.models import Membership, User
 from onboarding.validators import normalize_cpf
+from providers import revocation
 
 from . import selectors
 from .models import IntegrationClient
@@ -27,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 CLIENT_SCOPE = "mobilesaude"
 USER_SCOPE = "user"
-SUBJECT_PREFIX = "mobilesaude:"
+SUBJECT_PREFIX = selectors.CLIENT_ID_PREFIX
 # How long an address that signed a usuario in successfully stays exempt from that
 # usuario's lockout (its own per-address limit still applies): an attacker who makes
 # a usuario's failures pile up cannot lock the real client out from where it works.
@@ -62,6 +64,18 @@ def _address_window() -> SlidingWindow:
     return SlidingWindow("address", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS, settings.MOBILESAUDE_THROTTLE_WINDOW)
 
 
+def _client_window() -> SlidingWindow:
+    return SlidingWindow(
+        "identification-client", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT, settings.MOBILESAUDE_THROTTLE_WINDOW
+    )
+
+
+def _cpf_window() -> SlidingWindow:
+    return SlidingWindow(
+        "identification-cpf", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_CPF, settings.MOBILESAUDE_THROTTLE_WINDOW
+    )
+
+
 def _known_address_key(usuario: str, address: str) -> str:
     digest = hashlib.sha256(f"{usuario}\n{address}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"mobilesaude:known-address:{digest}"
@@ -82,23 +96,35 @@ def authorize_client(*, usuario: str, senha: str, address: str) -> tokens.Issued
     """Check an integration client's credentials, throttling failures; return its short-lived token."""
     address = address_identity(address)
     known_address = cache.get(_known_address_key(usuario, address)) is not None
-    retry_after = max(
-        _address_window().retry_after(address),
-        0 if known_address else _usuario_window().retry_after(usuario),
-    )
+    windows = [(_address_window(), address)] + ([] if known_address else [(_usuario_window(), usuario)])
+    retry_after = _acquire(windows)
     if retry_after:
         logger.warning("Mobile Saúde sign-in throttled for %s (retry in %ss)", address, retry_after)
         raise Throttled(retry_after)
     client = authenticate_client(usuario, senha)
     if client is None:
-        _address_window().hit(address)
-        _usuario_window().hit(usuario)
+        if known_address:
+            _usuario_window().hit(usuario)
         logger.warning("Mobile Saúde sign-in failed from %s", address)
         raise InvalidCredentials
+    _address_window().release(address)
     _usuario_window().reset(usuario)
     cache.set(_known_address_key(usuario, address), 1, timeout=KNOWN_ADDRESS_TTL)
     IntegrationClient.objects.filter(pk=client.pk).update(last_authorized_at=timezone.now())
     return issue_client_token(client)
+
+
+def _acquire(windows: list[tuple[SlidingWindow, str]]) -> int:
+    """Count an attempt on every window (increment, then compare); the wait when one is full, giving the others back."""
+    acquired = []
+    for window, identity in windows:
+        retry_after = window.acquire(identity)
+        if retry_after:
+            for taken, taken_identity in acquired:
+                taken.release(taken_identity)
+            return retry_after
+        acquired.append((window, identity))
+    return 0
 
 
 def issue_client_token(client: IntegrationClient) -> tokens.IssuedToken:
@@ -110,6 +136,7 @@ def issue_client_token(client: IntegrationClient) -> tokens.IssuedToken:
         scope=CLIENT_SCOPE,
         client_id=subject,
         lifetime=settings.MOBILESAUDE_TOKEN_LIFETIME,
+        extra={"gen": client.token_generation},
     )
 
 
@@ -142,6 +169,8 @@ def client_for_header(value: str | None) -> IntegrationClient:
         or claims.get("client_id") != subject
     ):
         raise NotAuthorized("not a Mobile Saúde client token")
+    if revocation.is_revoked(claims):
+        raise NotAuthorized("token revoked")
     client = selectors.active_client(subject.removeprefix(SUBJECT_PREFIX))
     if client is None:
         raise NotAuthorized("client unknown or inactive")
@@ -180,10 +209,31 @@ def parse_birth_date(value: str) -> datetime.date:
 
 
 def identify_user(*, client: IntegrationClient, cpf: str, birth_date: datetime.date) -> Identification | None:
-    """The user with this CPF and date of birth, with contacts and a token for them; None when nobody matches."""
+    """The user with this CPF and date of birth, with contacts and a token for them; None when nobody matches.
+
+    Failures are throttled per client and per CPF (Throttled): guessing dates of birth for one CPF,
+    or CPFs from one client, stops after a few tries.
+    """
     try:
         cpf = normalize_cpf(cpf)
     except ValidationError:
+        cpf_identity = cpf.strip()
+    else:
+        cpf_identity = cpf
+    windows = [(_client_window(), client.usuario), (_cpf_window(), cpf_identity)]
+    retry_after = _acquire(windows)
+    if retry_after:
+        logger.warning("Mobile Saúde identification throttled for client %s (retry in %ss)", client.usuario, retry_after)
+        raise Throttled(retry_after)
+    identification = _identify(client=client, cpf=cpf, birth_date=birth_date)
+    if identification is not None:
+        for window, identity in windows:
+            window.release(identity)
+    return identification
+
+
+def _identify(*, client: IntegrationClient, cpf: str, birth_date: datetime.date) -> Identification | None:
+    if not cpf.isdigit() or len(cpf) != 11:
         return None
     user = selectors.identified_user(cpf=cpf, birth_date=birth_date)
     if user is None:
@@ -199,7 +249,7 @@ def identify_user(*, client: IntegrationClient, cpf: str, birth_date: datetime.d
         scope=USER_SCOPE,
         client_id=subject,
         lifetime=settings.MOBILESAUDE_USER_TOKEN_LIFETIME,
-        extra={"username": user.email},
+        extra={"username": user.email, "gen": client.token_generation},
     )
     return Identification(user=user, contacts=contacts, memberships=selectors.memberships_of(user), token=token)
 
@@ -244,6 +294,20 @@ def mask_phone(number: str) -> str:
     if len(digits) < 7:
         return plus + "***"
     return f"{plus}{digits[:3]}***{digits[-4:-2]}**"
+
+
+def set_client_active(client: IntegrationClient, active: bool) -> None:
+    """Activate or deactivate a client; either way its tokens so far stop working in every process at once."""
+    client.is_active = active
+    client.save(update_fields=["is_active", "updated_at"])
+    void_client_tokens(client)
+
+
+def void_client_tokens(client: IntegrationClient) -> None:
+    """Every token issued to the client (and to users for it) until now stops working."""
+    IntegrationClient.objects.filter(pk=client.pk).update(token_generation=F("token_generation") + 1)
+    client.refresh_from_db(fields=["token_generation"])
+    revocation.client_changed(SUBJECT_PREFIX + client.usuario)
 
 
 class ClientExists(Exception):

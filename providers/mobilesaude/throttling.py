@@ -1,9 +1,12 @@
-"""Sliding-window counters of failed sign-ins, kept in the shared cache (Redis in production).
+"""Sliding-window counters of failed attempts, kept in the shared cache (Redis in production).
 
 Each counter is two fixed buckets (this window and the previous one); the previous
 bucket counts in proportion to how much of it still lies inside the sliding window.
-Blocked attempts are not counted, so a lockout always ends at most two windows after
-the last counted failure, and memory per key is bounded (two integers with a TTL).
+An attempt is counted before it is tried and compared after the (atomic) increment,
+so concurrent attempts cannot all slip under the limit; an attempt that turns out
+blocked, or successful, is given back. Blocked attempts are thus not counted, a
+lockout always ends at most two windows after the last counted failure, and memory
+per key is bounded (two integers with a TTL).
 """
 
 from __future__ import annotations
@@ -51,15 +54,36 @@ class SlidingWindow:
             wait = self.window * (1 - (self.limit - current) / previous) - (now - bucket * self.window)
         return max(1, math.ceil(wait))
 
-    def hit(self, identity: str, now: float | None = None) -> None:
-        """Count one event."""
+    def hit(self, identity: str, now: float | None = None) -> int:
+        """Count one event; the bucket's new count."""
         now = time.time() if now is None else now
         key = self._key(identity, int(now // self.window))
         cache.add(key, 0, timeout=2 * self.window)
         try:
-            cache.incr(key)
+            return cache.incr(key)
         except ValueError:  # expired between add() and incr()
             cache.set(key, 1, timeout=2 * self.window)
+            return 1
+
+    def acquire(self, identity: str, now: float | None = None) -> int:
+        """Count an attempt, then compare: 0 when it may go ahead, else the seconds to wait (and it is not counted)."""
+        now = time.time() if now is None else now
+        bucket = int(now // self.window)
+        current = self.hit(identity, now)
+        previous = int(cache.get(self._key(identity, bucket - 1)) or 0)
+        elapsed = (now - bucket * self.window) / self.window
+        if previous * (1 - elapsed) + current - 1 < self.limit:
+            return 0
+        self.release(identity, now)
+        return self.retry_after(identity, now)
+
+    def release(self, identity: str, now: float | None = None) -> None:
+        """Give back an attempt counted by acquire() (it was blocked, or it succeeded)."""
+        now = time.time() if now is None else now
+        try:
+            cache.decr(self._key(identity, int(now // self.window)))
+        except ValueError:  # the bucket expired meanwhile: nothing to give back
+            pass
 
     def reset(self, identity: str, now: float | None = None) -> None:
         """Forget the identity's events."""

@@ -6,6 +6,7 @@ process serving the sandbox sees it) and is changed over HTTP at
 
 - ``error_rate``: answer 503 without acting;
 - ``timeout_before_rate``: stall for ``stall_seconds`` then answer 504, without acting;
+  (``latency_ms`` and ``stall_seconds`` are capped at 30 s);
 - ``timeout_after_rate``: act, then stall for ``stall_seconds`` before answering;
 - ``malformed_rate``: act, then answer 200 with a body that is not JSON;
 - ``reset_rate``: act, then drop the connection without answering (the
@@ -32,6 +33,8 @@ from django.http import HttpResponse, JsonResponse
 
 CACHE_KEY = "sandbox:faults:{}"
 REQUESTS_KEY = "sandbox:requests:{}"
+# Longest latency and stall a profile may ask for: a sandbox must not tie its workers up for minutes.
+MAX_DELAY_SECONDS = 30.0
 RATES = ("error_rate", "timeout_before_rate", "timeout_after_rate", "malformed_rate", "reset_rate")
 logger = logging.getLogger(__name__)
 
@@ -60,12 +63,20 @@ class FaultProfile:
             raise ValueError("The fault rates must not add up to more than 1")
         if profile.latency_ms < 0 or profile.stall_seconds < 0:
             raise ValueError("latency_ms and stall_seconds must not be negative")
+        if profile.latency_ms > MAX_DELAY_SECONDS * 1000 or profile.stall_seconds > MAX_DELAY_SECONDS:
+            raise ValueError(f"latency_ms and stall_seconds are capped at {MAX_DELAY_SECONDS:g} s")
         return profile
 
 
 def get_profile(simulator: str) -> FaultProfile:
     data = cache.get(CACHE_KEY.format(simulator))
-    return FaultProfile(**data) if data else FaultProfile()
+    if not data:
+        return FaultProfile()
+    profile = FaultProfile(**data)
+    # A profile stored before the cap (or written around it) is capped when read.
+    profile.latency_ms = min(profile.latency_ms, MAX_DELAY_SECONDS * 1000)
+    profile.stall_seconds = min(profile.stall_seconds, MAX_DELAY_SECONDS)
+    return profile
 
 
 def set_profile(simulator: str, profile: FaultProfile | None) -> None:

@@ -5,12 +5,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import faults
+from .control import control_endpoint
 
 SIMULATORS = ("bimedoc", "edin", "gateway")
 
 
 @csrf_exempt
 @require_http_methods(["GET", "PUT", "POST", "DELETE"])
+@control_endpoint
 def fault_profile(request, simulator):
     if simulator not in SIMULATORS:
         raise Http404

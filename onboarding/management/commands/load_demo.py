@@ -69,7 +69,7 @@ class Command(BaseCommand):
             titulaire = User.objects.get(email="titulaire@demo.example")
             if not titulaire.cpf:
                 services.update_profile(titulaire, cpf=DEMO_CPF, birth_date=datetime.date(1990, 5, 17))
-            self._api_clients(titulaire)
+            self._api_clients(titulaire, pharmacy)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         for email, _first, _last, function in DEMO_PEOPLE:
             self.stdout.write(f"  {email:<28} {function or 'admin (Django admin at /admin/)'}")
@@ -82,8 +82,8 @@ class Command(BaseCommand):
             f"service_token={DEMO_SERVICE_TOKEN} service_ids=[1]"
         )
 
-    def _api_clients(self, titulaire):
-        """A Mobile Saúde client and a service provider, and one welcome message in the titulaire's inbox."""
+    def _api_clients(self, titulaire, pharmacy):
+        """A Mobile Saúde client and a service provider reaching the demo pharmacy, and a welcome in the titulaire's inbox."""
         if not IntegrationClient.objects.filter(usuario=DEMO_MS_USUARIO).exists():
             mobilesaude.create_client(usuario=DEMO_MS_USUARIO, password=DEMO_API_SECRET)
         provider = ServiceProvider.objects.filter(provider_id=DEMO_PROVIDER_ID).first()
@@ -96,6 +96,8 @@ class Command(BaseCommand):
             )
             ServiceProvider.objects.filter(pk=provider.pk).update(client_id=DEMO_CLIENT_ID, service_token=DEMO_SERVICE_TOKEN)
             provider.refresh_from_db()
+        mcg.link_pharmacies(provider, [pharmacy])
+        if not provider.requests.filter(idempotency_key="demo-welcome").exists():
             call = ServiceCall(
                 provider_id=provider.provider_id,
                 service_token=provider.service_token,

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import faults
+from ..control import control_endpoint
 from ..faults import with_faults
 from .models import RemotePharmacy, RemoteUser, SsoToken
 
@@ -224,6 +225,7 @@ def sso_landing(request):
 
 @csrf_exempt
 @require_http_methods(["GET", "DELETE"])
+@control_endpoint
 def state(request):
     """GET: what the simulator holds (counts, for tests and benchmarks); DELETE: forget everything."""
     if request.method == "DELETE":

@@ -1,6 +1,7 @@
 """The simulated EDIN's state, kept in the cache so every process serving the sandbox shares it.
 
-Known accounts (always there; more can be added at ``POST /sandbox/edin/_accounts``):
+Known accounts (always there; more can be added at ``POST /sandbox/edin/_accounts``, for a day,
+at most 1000 a day):
 
 - ``apteka@edin.test`` / ``edin-sandbox-pass``
 - ``pharmacie@edin.test`` / ``edin-sandbox-pass``
@@ -28,6 +29,9 @@ KNOWN_ACCOUNTS = {
     "apteka@edin.test": {"password": "edin-sandbox-pass", "name": "Олена Коваленко", "company": "Аптека «Здоров'я»"},
     "pharmacie@edin.test": {"password": "edin-sandbox-pass", "name": "Claire Dupont", "company": "Pharmacie du Centre"},
 }
+# Accounts added at run time expire, and at most MAX_ADDED_ACCOUNTS are added per ACCOUNT_LIFETIME.
+ACCOUNT_LIFETIME = 24 * 3600
+MAX_ADDED_ACCOUNTS = 1000
 TOKEN_LIFETIME = 300
 FAILURE_MEMORY = 3600
 SESSION_MEMORY = 24 * 3600
@@ -79,11 +83,25 @@ def get_account(email: str) -> dict | None:
     return cache.get(_KEY.format(f"account:{email}")) or KNOWN_ACCOUNTS.get(email)
 
 
+class TooManyAccounts(Exception):
+    pass
+
+
 def add_account(email: str, password: str, name: str = "", company: str = "") -> None:
+    """Add (or replace) a test account for ACCOUNT_LIFETIME seconds; TooManyAccounts past the bound."""
+    count_key = _KEY.format("accounts-added")
+    cache.add(count_key, 0, timeout=ACCOUNT_LIFETIME)
+    try:
+        added = cache.incr(count_key)
+    except ValueError:  # expired between add and incr
+        cache.set(count_key, 1, timeout=ACCOUNT_LIFETIME)
+        added = 1
+    if added > MAX_ADDED_ACCOUNTS:
+        raise TooManyAccounts
     cache.set(
         _KEY.format(f"account:{normalize_email(email)}"),
         {"password": password, "name": name, "company": company},
-        timeout=None,
+        timeout=ACCOUNT_LIFETIME,
     )
 
 

@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from ..control import control_endpoint
 from ..faults import with_faults
 from . import state
 
 SID_COOKIE = "SID"
+ACCOUNT_FIELD_LIMITS = {"email": 254, "password": 128, "name": 200, "company": 200}
 
 
 def _error(message: str, status: int, **extra) -> JsonResponse:
@@ -106,6 +108,7 @@ def site_sign_in(request):
 
 @csrf_exempt
 @require_http_methods(["GET", "PUT", "POST", "DELETE"])
+@control_endpoint
 def control(request):
     """GET shows ``{idle_seconds, captcha_after}``; PUT/POST changes them; DELETE restores the settings' values."""
     if request.method == "DELETE":
@@ -123,6 +126,7 @@ def control(request):
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@control_endpoint
 def accounts(request):
     """Add a test account: ``{"email", "password", "name"?, "company"?, "captcha"?}``."""
     try:
@@ -131,8 +135,14 @@ def accounts(request):
         return _error("Send a JSON object.", 400)
     if not isinstance(data, dict) or not data.get("email") or not data.get("password"):
         return _error("email and password are required", 400)
-    email = state.normalize_email(str(data["email"]))
-    state.add_account(email, str(data["password"]), str(data.get("name", "")), str(data.get("company", "")))
+    fields = {name: str(data.get(name, "")) for name in ("email", "password", "name", "company")}
+    if any(len(fields[name]) > limit for name, limit in ACCOUNT_FIELD_LIMITS.items()):
+        return _error("email is at most 254 characters, password 128, name and company 200", 400)
+    email = state.normalize_email(fields["email"])
+    try:
+        state.add_account(email, fields["password"], fields["name"], fields["company"])
+    except state.TooManyAccounts:
+        return _error("too many test accounts added today", 429)
     if data.get("captcha"):
         for _i in range(state.get_control().captcha_after):
             state.add_failure(email)
@@ -141,6 +151,7 @@ def accounts(request):
 
 @csrf_exempt
 @require_http_methods(["DELETE"])
+@control_endpoint
 def sessions(request):
     """End every session, as EDIN does when it drops them on its side."""
     state.end_all_sessions()

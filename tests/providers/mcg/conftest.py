@@ -42,20 +42,42 @@ def provider_b(db):
     return Provider(*services.create_service_provider(provider_id=42, name="Autos CHECHO", service_ids=[3]))
 
 
+def reach(provider, user, *, pharmacy=None, ads=True):
+    """Let the provider reach the user: link a pharmacy of theirs (made when they have none) and opt in to its ads."""
+    if pharmacy is None:
+        membership = user.memberships.select_related("pharmacy").first()
+        pharmacy = (
+            membership.pharmacy
+            if membership
+            else onboarding_services.create_pharmacy(titulaire=user, name=f"Pharmacie de {user.first_name or user.email}")
+        )
+    services.link_pharmacies(provider.model if isinstance(provider, Provider) else provider, [pharmacy])
+    if ads:
+        services.set_sender_preference(user, provider.model if isinstance(provider, Provider) else provider, accepts_ads=True)
+    return pharmacy
+
+
 @pytest.fixture
-def staff(db):
-    return onboarding_services.register_staff(
+def staff(db, provider_a, provider_b):
+    """A pharmacy's titulaire whom both providers reach, opted in to their ads."""
+    user = onboarding_services.register_staff(
         email="claire@example.com",
         password="a-long-Pass-phrase-42",
         first_name="Claire",
         last_name="Dupont",
         mobile_number="+33612345678",
     )
+    reach(provider_a, user)
+    reach(provider_b, user)
+    return user
 
 
 @pytest.fixture
-def other_staff(db):
-    return onboarding_services.register_staff(email="paul@example.com", password="a-long-Pass-phrase-42", first_name="Paul")
+def other_staff(db, provider_a, provider_b):
+    user = onboarding_services.register_staff(email="paul@example.com", password="a-long-Pass-phrase-42", first_name="Paul")
+    reach(provider_a, user)
+    reach(provider_b, user)
+    return user
 
 
 def forged(claims=None, *, key=None, alg="ES256", headers=None, **overrides):

@@ -7,11 +7,30 @@ from providers.mcg.models import ServiceProvider
 pytestmark = pytest.mark.django_db
 
 
+# The provider form's inline of linked pharmacies, empty.
+NO_LINKS = {"pharmacy_links-TOTAL_FORMS": "0", "pharmacy_links-INITIAL_FORMS": "0"}
+
+
+class AdminClient:
+    """The test client, adding the empty pharmacy-links inline to provider forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, path, data=None, **extra):
+        if "/serviceprovider/" in path:
+            data = {**NO_LINKS, **(data or {})}
+        return self.client.post(path, data, **extra)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
 @pytest.fixture
 def admin_client(client, django_user_model):
     admin = django_user_model.objects.create_superuser(email="admin@example.com", password="a-long-Pass-phrase-42")
     client.force_login(admin)
-    return client
+    return AdminClient(client)
 
 
 def test_adding_a_provider_in_admin_stores_the_typed_secret_hashed_and_never_shows_it(admin_client):

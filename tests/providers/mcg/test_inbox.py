@@ -95,9 +95,14 @@ def test_inbox_needs_a_login(client, items):
 
 
 def test_create_service_provider_prints_one_json_object_with_working_credentials(client, capsys, staff):
-    call_command("create_service_provider", "--provider-id", "77", "--name", "Pharma+", "--service-id", "5", "--service-id", "6")
+    pharmacy = staff.memberships.get().pharmacy
+    call_command(
+        "create_service_provider", "--provider-id", "77", "--name", "Pharma+", "--service-id", "5", "--service-id", "6",
+        "--pharmacy", str(pharmacy.public_id),
+    )  # fmt: skip
     handover = json.loads(capsys.readouterr().out)
     assert handover["provider_id"] == 77 and handover["service_ids"] == [5, 6]
+    assert handover["pharmacies"] == [str(pharmacy.public_id)] and handover["all_pharmacies"] is False
     assert handover["endpoints"]["token"] == "/mcg/v1/token"
     provider = ServiceProvider.objects.get(provider_id=77)
     assert handover["client_secret"] not in provider.client_secret_hash
@@ -112,6 +117,27 @@ def test_create_service_provider_prints_one_json_object_with_working_credentials
         "parameters": {"destination": str(staff.public_id), "qr_code": "TICKET-1"},
     }
     assert post_services(client, token, body).status_code == 201
+
+
+def test_create_service_provider_links_every_pharmacy_given_or_all(capsys, staff, other_staff):
+    first, second = (user.memberships.get().pharmacy for user in (staff, other_staff))
+    call_command(
+        "create_service_provider", "--provider-id", "78", "--name", "Two", "--pharmacy", str(first.public_id),
+        "--pharmacy", str(second.public_id),
+    )  # fmt: skip
+    assert set(ServiceProvider.objects.get(provider_id=78).pharmacies.all()) == {first, second}
+    call_command("create_service_provider", "--provider-id", "79", "--name", "All", "--all-pharmacies")
+    everywhere = ServiceProvider.objects.get(provider_id=79)
+    assert everywhere.all_pharmacies and not everywhere.pharmacies.exists()
+
+
+@pytest.mark.parametrize("value", ["not-a-uuid", "6f1d9c3e-8b1a-4c2e-9f3a-2d4b5c6e7f80"])
+def test_create_service_provider_refuses_an_unknown_pharmacy_and_creates_nothing(db, value):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="pharmacy"):
+        call_command("create_service_provider", "--provider-id", "80", "--name", "X", "--pharmacy", value)
+    assert not ServiceProvider.objects.filter(provider_id=80).exists()
 
 
 def test_create_service_provider_refuses_a_duplicate_id(provider_a):

@@ -234,6 +234,10 @@ def test_a_services_only_token_cannot_introspect(client, provider_a):
 
 
 def test_mobilesaude_client_sees_its_own_user_tokens_but_not_others(client, db):
+    from providers.mobilesaude import services as mobilesaude
+
+    mobilesaude.create_client(usuario="app", password="an-app-password-long-enough")
+    mobilesaude.create_client(usuario="other", password="an-app-password-long-enough")
     aud = settings.ACCESS_TOKEN_AUDIENCE
     client_token = tokens.issue(subject="mobilesaude:app", audience=aud, scope="mobilesaude", client_id="mobilesaude:app")
     user_token = tokens.issue(
