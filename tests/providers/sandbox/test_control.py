@@ -60,7 +60,7 @@ def test_a_staff_session_opens_the_controls(locked, client):
     logged_in = session.post(
         f"{locked}/accounts/login/",
         data={
-            "username": "ops@example.com",
+            "login": "ops@example.com",
             "password": "a-long-Pass-phrase-42",
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
