@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -48,7 +49,10 @@ from providers.http import (
     OutcomeUnknown,
     ProviderError,
     ProviderUnavailable,
+    RateLimiter,
     RetryableError,
+    Throttled,
+    build_session,
 )
 
 from .client import PROVIDER, BimedocClient, NewPharmacy, NewUser, sso_url
@@ -83,29 +87,46 @@ class StepRefused(ProviderError):
 
 
 _clients: dict[tuple, BimedocClient] = {}
+_clients_lock = threading.Lock()
 
 
 def client() -> BimedocClient:
-    """The process's Bimedoc client (one pooled session), built from settings."""
-    key = (settings.BIMEDOC_BASE_URL, settings.BIMEDOC_PARTNER_ID, settings.BIMEDOC_API_KEY, tuple(settings.PROVIDER_TIMEOUT))
-    if key not in _clients:
-        base_url, partner_id, api_key, timeout = key
-        _clients[key] = BimedocClient(
-            base_url=base_url,
-            partner_id=partner_id,
-            api_key=api_key,
-            recorder=record_call,
-            timeout=timeout,
-            breaker=breaker.breaker_for(PROVIDER),
-        )
-    return _clients[key]
+    """The process's Bimedoc client (one pooled session shared by its threads), built from settings."""
+    key = (
+        settings.BIMEDOC_BASE_URL,
+        settings.BIMEDOC_PARTNER_ID,
+        settings.BIMEDOC_API_KEY,
+        tuple(settings.PROVIDER_TIMEOUT),
+        settings.BIMEDOC_MAX_RPS,
+        settings.BIMEDOC_RATE_LIMIT_MAX_WAIT,
+    )
+    cached = _clients.get(key)
+    if cached is not None:
+        return cached
+    with _clients_lock:
+        if key not in _clients:
+            base_url, partner_id, api_key, timeout, max_rps, max_wait = key
+            _clients[key] = BimedocClient(
+                base_url=base_url,
+                partner_id=partner_id,
+                api_key=api_key,
+                recorder=record_call,
+                timeout=timeout,
+                session=build_session(settings.PROVIDER_HTTP_POOL_SIZE),
+                breaker=breaker.breaker_for(PROVIDER),
+                rate_limiter=RateLimiter(
+                    PROVIDER, max_rps=max_rps, storage_uri=settings.RATE_LIMIT_STORAGE_URL, max_wait=max_wait
+                ),
+            )
+        return _clients[key]
 
 
 def close_clients() -> None:
     """Close the pooled connections of the clients built so far (they are rebuilt on demand)."""
-    while _clients:
-        _key, cached = _clients.popitem()
-        cached.transport.session.close()
+    with _clients_lock:
+        while _clients:
+            _key, cached = _clients.popitem()
+            cached.transport.session.close()
 
 
 # --- Accounts -----------------------------------------------------------------------------
@@ -404,6 +425,8 @@ def run_job(job_id: int, *, task_id: str = "") -> Job | None:
             _set_step(job, name, status="sending", error="", started_at=timezone.now().isoformat())
             try:
                 STEP_RUNNERS[name](job)
+            except Throttled as exc:
+                _wait_for_pace(job, name, exc)
             except ProviderUnavailable:
                 _wait_for_provider(job, name)
             except (OutcomeUnknown, InvalidResponse) as exc:
@@ -466,6 +489,15 @@ def _wait_for_provider(job: Job, name: str) -> None:
     countdown = breaker.seconds_until_retry(PROVIDER) + random.uniform(0, max(1.0, settings.BIMEDOC_RETRY_DELAY))
     at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
     reason = _("Bimedoc is unavailable; trying again at %(time)s.") % {"time": at.strftime("%H:%M:%S")}
+    _wait(job, name, reason, countdown)
+    raise RetryLater(countdown, provider_unavailable=True)
+
+
+def _wait_for_pace(job: Job, name: str, exc: Throttled) -> None:
+    """Bimedoc asked the portal to slow down, or the shared pace has no slot now: wait, without using up retries."""
+    countdown = exc.retry_after + random.uniform(0, 1.0)
+    at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
+    reason = _("Bimedoc asked the portal to slow down; trying again at %(time)s.") % {"time": at.strftime("%H:%M:%S")}
     _wait(job, name, reason, countdown)
     raise RetryLater(countdown, provider_unavailable=True)
 
