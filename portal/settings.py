@@ -343,6 +343,9 @@ RATE_LIMIT_STORAGE_URL = env.str(
 )
 # Connections kept per provider host by each process: at least the worker's concurrency (threads pool).
 PROVIDER_HTTP_POOL_SIZE = env.int("PROVIDER_HTTP_POOL_SIZE", default=32)
+# Celery's Django fixup would close the database connections around every task; portal/celery.py
+# closes only those past CONN_MAX_AGE or broken, as Django does between requests.
+CELERY_DB_REUSE_MAX = 10**9
 
 # --- Access tokens (JWT) issued by the portal --------------------------------------
 

@@ -40,6 +40,9 @@ REDACTED = "[redacted]"
 DEFAULT_POOL_SIZE = 20
 # A Retry-After longer than this (seconds) is read as this: a job never sleeps on one answer for longer.
 RETRY_AFTER_CAP = 3600.0
+# Seconds allowed for a call to travel from the portal to the provider (and for callers to be out of
+# step): the pace keeps this much more than a second between a call and the one that replaces it.
+PACE_MARGIN = 0.05
 
 # Keys whose values never leave the transport in clear, in bodies and headers.
 SECRET_KEYS = frozenset(
@@ -220,6 +223,7 @@ class RateLimiter:
         self.max_wait = max_wait
         self._item = RateLimitItemPerSecond(int(max_rps), 1) if max_rps >= 1 else None
         self._window = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self._item else None
+        self._key = self._item.key_for(provider) if self._item else ""
         self._redis = None
         if storage_uri.startswith(("redis://", "rediss://")):
             import redis
@@ -239,7 +243,7 @@ class RateLimiter:
                 if wait <= 0:
                     return
             # Callers woken together would all race for the same freed slot: spread them a little.
-            wait += random.uniform(0, 0.05)
+            wait += random.uniform(0, PACE_MARGIN)
             if time.monotonic() + wait > deadline:
                 raise Throttled(
                     f"{self.provider}: calls are paced (at most {self.max_rps:g}/s or as the provider asked); "
@@ -250,17 +254,30 @@ class RateLimiter:
             time.sleep(wait)
 
     def _try_slot(self) -> float:
-        """Take a slot in the window now (0) or say how long until one frees up."""
+        """Take a slot in the window now (0) or say how long until one frees up.
+
+        The window counts when calls leave; the provider counts when they arrive,
+        a few milliseconds later and not always in the same order. So a slot is
+        taken only once the call it replaces left more than a second and
+        ``PACE_MARGIN`` ago: a burst that left at the end of one second does not
+        arrive with the next second's calls.
+        """
         if self._window is None:
             return 0.0
+        amount = self._item.amount
         try:
+            # The oldest of the last ``amount`` calls, if they all left in the last two seconds.
+            oldest, count = self._window.storage.get_moving_window(self._key, amount, 2)
+            wait = oldest + 1 + PACE_MARGIN - time.time()
+            if count >= amount and wait > 0:
+                return wait
             if self._window.hit(self._item, self.provider):
                 return 0.0
             reset, _remaining = self._window.get_window_stats(self._item, self.provider)
         except Exception:  # noqa: BLE001 - the storage is down: do not stop every call with it
             logger.exception("Rate limit of %s unavailable; calling without it", self.provider)
             return 0.0
-        return max(0.001, reset - time.time())
+        return max(0.001, reset + PACE_MARGIN - time.time())
 
     def pause(self, seconds: float) -> None:
         """Nobody calls the provider for ``seconds`` (a pause already longer is kept)."""
