@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pybreaker
@@ -29,6 +30,28 @@ CLOSED, OPEN, HALF_OPEN = pybreaker.STATE_CLOSED, pybreaker.STATE_OPEN, pybreake
 
 _breakers: dict[str, ProviderBreaker] = {}
 _lock = threading.Lock()
+
+
+class _SharedStorage(pybreaker.CircuitRedisStorage):
+    """pybreaker's Redis storage, which can also read the state and the failure count in one round trip."""
+
+    def state_and_counter(self) -> tuple[str, int]:
+        try:
+            state, counter = self._redis.mget(self._namespace("state"), self._namespace("fail_counter"))
+        except redis.RedisError:
+            logger.exception("RedisError: falling back to the default circuit state")
+            return self._fallback_circuit_state, 0
+        if state is None:
+            return self.state, self.counter
+        return state.decode(), int(counter or 0)
+
+
+@dataclass(frozen=True)
+class Permit:
+    """A call let through: whether it is the half-open trial, and whether failures were counted when it left."""
+
+    trial: bool = False
+    failures_seen: bool = False
 
 
 class CircuitOpen(Exception):
@@ -81,10 +104,10 @@ class ProviderBreaker:
     """A provider's circuit: state in pybreaker's storage, checked before a call and updated after it.
 
     ``before_call()`` raises ``CircuitOpen`` while the circuit is open, and lets
-    exactly one trial through once the pause is over; it returns whether the
-    caller holds that trial. The caller then reports ``success(trial)``,
-    ``failure(trial)`` or, when the call ended for a reason that says nothing
-    about the provider, ``abandon(trial)``.
+    exactly one trial through once the pause is over; it returns a ``Permit``
+    (whether the caller holds that trial). The caller then reports
+    ``success(permit)``, ``failure(permit)`` or, when the call ended for a reason
+    that says nothing about the provider, ``abandon(permit)``.
     """
 
     def __init__(
@@ -122,11 +145,14 @@ class ProviderBreaker:
         elapsed = (datetime.now(UTC) - opened_at.replace(tzinfo=opened_at.tzinfo or UTC)).total_seconds()
         return max(0.0, self.reset_timeout - elapsed)
 
-    def before_call(self) -> bool:
-        """Let the call through (True: it is the half-open trial) or raise CircuitOpen."""
-        state = self.current_state
+    def before_call(self) -> Permit:
+        """Let the call through (``Permit.trial``: it is the half-open trial) or raise CircuitOpen."""
+        if isinstance(self._storage, _SharedStorage):
+            state, counter = self._storage.state_and_counter()
+        else:
+            state, counter = self._storage.state, self._storage.counter
         if state == CLOSED:
-            return False
+            return Permit(failures_seen=counter > 0)
         if state == OPEN:
             remaining = self.seconds_until_retry()
             if remaining > 0:
@@ -136,23 +162,25 @@ class ProviderBreaker:
             raise CircuitOpen(0.0)
         if state == OPEN:
             self._set(HALF_OPEN)
-        return True
+        return Permit(trial=True, failures_seen=True)
 
-    def success(self, trial: bool = False) -> None:
-        self._storage.reset_counter()
-        if trial:
+    def success(self, permit: Permit = Permit(failures_seen=True)) -> None:  # noqa: B008 - immutable
+        # Resetting a count that was 0 when the call left would only cost a round trip.
+        if permit.failures_seen:
+            self._storage.reset_counter()
+        if permit.trial:
             self.close()
 
-    def failure(self, trial: bool = False) -> None:
+    def failure(self, permit: Permit = Permit()) -> None:  # noqa: B008 - immutable
         self._storage.increment_counter()
-        if trial:
+        if permit.trial:
             self.open()
         elif self.current_state == CLOSED and self._storage.counter >= self.fail_max:
             self.open()
 
-    def abandon(self, trial: bool = False) -> None:
+    def abandon(self, permit: Permit = Permit()) -> None:  # noqa: B008 - immutable
         """The call ended without telling anything about the provider: free the trial for another caller."""
-        if trial:
+        if permit.trial:
             self._trial.release()
 
     def open(self) -> None:
@@ -186,7 +214,7 @@ def _storage(provider: str, client=None):
     client = client if client is not None else _redis_client()
     if client is None:
         return pybreaker.CircuitMemoryStorage(CLOSED)
-    return pybreaker.CircuitRedisStorage(CLOSED, client, namespace=f"portal:circuit:{provider}")
+    return _SharedStorage(CLOSED, client, namespace=f"portal:circuit:{provider}")
 
 
 def breaker_for(provider: str) -> ProviderBreaker:

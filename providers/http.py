@@ -368,10 +368,10 @@ class HttpTransport:
         from .breaker import CircuitOpen
 
         secrets = [s for s in secrets if s]
-        trial = False
+        permit = None
         if self.breaker is not None:
             try:
-                trial = self.breaker.before_call()
+                permit = self.breaker.before_call()
             except CircuitOpen:
                 error = "Not sent: calls are paused after repeated failures"
                 self._record(operation, method, path, None, 0.0, "circuit_open", None, None, error, secrets)
@@ -383,22 +383,22 @@ class HttpTransport:
             response = self._send(operation, method, path, secrets, kwargs)
         except Throttled:
             if self.breaker is not None:
-                self.breaker.abandon(trial)
+                self.breaker.abandon(permit)
             raise
         except RetryableError:
             if self.breaker is not None:
-                self.breaker.failure(trial)
+                self.breaker.failure(permit)
             raise
         except BaseException:
             if self.breaker is not None:
-                self.breaker.abandon(trial)
+                self.breaker.abandon(permit)
             raise
         self._honour_retry_after(response)
         if self.breaker is not None:
             if response.status_code >= 500:
-                self.breaker.failure(trial)
+                self.breaker.failure(permit)
             else:
-                self.breaker.success(trial)
+                self.breaker.success(permit)
         return response
 
     def _honour_retry_after(self, response: requests.Response) -> None:

@@ -445,11 +445,12 @@ def run_job(job_id: int, *, task_id: str = "") -> Job | None:
                 return _fail(job, name, exc)
             except ProviderError as exc:
                 return _fail(job, name, exc)
-        job.status = JobStatus.SUCCEEDED
-        job.error = ""
-        job.due_at = None
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "due_at", "finished_at", "updated_at"])
+        if job.status != JobStatus.SUCCEEDED:  # every step was done already (settled by hand)
+            job.status = JobStatus.SUCCEEDED
+            job.error = ""
+            job.due_at = None
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "due_at", "finished_at", "updated_at"])
     return job
 
 
@@ -556,12 +557,17 @@ def _set_step(job: Job, name: str, **changes) -> None:
 
 
 def _checkpoint(job: Job, name: str, **result) -> None:
-    """Record a step's success (call inside the transaction that stores what it produced)."""
+    """Record a step's success (call inside the transaction that stores what it produced); the last one ends the job."""
+    now = timezone.now()
     step = job.steps.setdefault(name, {})
     if step.pop("outcome_unknown", False):
         step["reconciled"] = True
-    step.update(status="done", error="", finished_at=timezone.now().isoformat(), **result)
-    Job.objects.filter(pk=job.pk).update(steps=job.steps, updated_at=timezone.now())
+    step.update(status="done", error="", finished_at=now.isoformat(), **result)
+    changes = {"steps": job.steps, "updated_at": now}
+    if all(job.steps.get(n, {}).get("status") == "done" for n in JOB_STEPS[job.kind]):
+        job.status, job.error, job.due_at, job.finished_at = JobStatus.SUCCEEDED, "", None, now
+        changes.update(status=job.status, error="", due_at=None, finished_at=now)
+    Job.objects.filter(pk=job.pk).update(**changes)
 
 
 def _fail(job: Job, step: str | None, exc: ProviderError) -> Job:
@@ -633,20 +639,14 @@ def _create_user_step(job: Job) -> None:
             pharmacy=remote_pharmacy_id,
         )
     )
+    changes = {"remote_id": created.id, "login": user.email, "status_detail": ""}
+    if job.kind == KIND_ONBOARD:
+        # Kept (encrypted) only until the pharmacy exists.
+        changes.update(secrets={"jwt": created.token}, status=AccountStatus.PENDING)
+    else:
+        changes.update(secrets={}, status=AccountStatus.ACTIVE, verified_at=timezone.now())
     with transaction.atomic():
-        account = _ensure_user_account(user)
-        account.remote_id = created.id
-        account.login = user.email
-        account.status_detail = ""
-        if job.kind == KIND_ONBOARD:
-            # Kept (encrypted) only until the pharmacy exists.
-            account.secrets = {"jwt": created.token}
-            account.status = AccountStatus.PENDING
-        else:
-            account.secrets = {}
-            account.status = AccountStatus.ACTIVE
-            account.verified_at = timezone.now()
-        account.save()
+        _update_account(ProviderAccount.objects.filter(provider=Provider.BIMEDOC, user=user), user=user, **changes)
         _checkpoint(job, STEP_CREATE_USER, remote_id=created.id)
 
 
@@ -674,18 +674,27 @@ def _create_pharmacy_step(job: Job) -> None:
         )
     now = timezone.now()
     with transaction.atomic():
-        remote = _ensure_pharmacy_account(pharmacy)
-        remote.remote_id = created.id
-        remote.status = AccountStatus.ACTIVE
-        remote.status_detail = ""
-        remote.verified_at = now
-        remote.save()
+        _update_account(
+            ProviderAccount.objects.filter(provider=Provider.BIMEDOC, pharmacy=pharmacy, user__isnull=True),
+            pharmacy=pharmacy,
+            remote_id=created.id,
+            status=AccountStatus.ACTIVE,
+            status_detail="",
+            verified_at=now,
+        )
         account.secrets = {}
         account.status = AccountStatus.ACTIVE
         account.status_detail = ""
         account.verified_at = now
         account.save()
         _checkpoint(job, STEP_CREATE_PHARMACY, remote_id=created.id)
+
+
+def _update_account(accounts, **fields) -> None:
+    """Save a step's result on its account in one statement (the account exists since the job started)."""
+    lookup = {k: fields.pop(k) for k in ("user", "pharmacy") if k in fields}
+    if not accounts.update(**fields, updated_at=timezone.now()):
+        ProviderAccount.objects.create(provider=Provider.BIMEDOC, **lookup, **fields)
 
 
 STEP_RUNNERS: dict[str, Callable[[Job], None]] = {
