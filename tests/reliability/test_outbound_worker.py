@@ -1,4 +1,4 @@
-"""A polite Bimedoc client: one shared pace for every worker (BIMEDOC_MAX_RPS), and Retry-After honoured by all.
+"""The outbound worker: one shared pace for every worker (BIMEDOC_MAX_RPS), Retry-After honoured by all, connections kept.
 
 The limiter's own behaviour is checked against real Redis; the end-to-end tests
 run real Celery worker processes against a standalone sandbox process
@@ -14,6 +14,7 @@ import time
 
 import pytest
 import requests
+from django.db import connection
 
 from onboarding.models import Job, JobStatus, OutboundCall
 from providers.bimedoc import services
@@ -222,3 +223,48 @@ def test_retry_after_makes_the_job_wait_and_pauses_every_caller(worker_env, stan
     # The wait was not a failed try: one retry allowed, none used.
     assert all(step.get("failures", 0) == 0 for job in jobs for step in job.steps.values())
     assert OutboundCall.objects.filter(job_id=first, status_code=429).count() == 1
+
+
+# --- Database connections ----------------------------------------------------------------------
+
+
+def sessions_opened() -> int:
+    """Sessions PostgreSQL has opened on the test database so far (its statistics, PostgreSQL 14+)."""
+    time.sleep(1.5)  # backends report their statistics about once a second
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.worker
+def test_a_threads_pool_worker_reuses_its_database_connections_between_tasks(worker_env, standalone_sandbox, pace_queue):
+    if connection.pg_version < 140000:
+        pytest.skip("pg_stat_database.sessions needs PostgreSQL 14")
+    # The standalone sandbox keeps HTTP connections alive: its threads, and their database sessions, last too.
+    base, _arrivals = standalone_sandbox
+    env = {**worker_env, "SANDBOX_URL": base, "BIMEDOC_BASE_URL": f"{base}/bimedoc"}
+    worker = start_worker(env, name="connections", concurrency=2, log_name="connections-worker.log", pool="threads")
+    try:
+        users = [make_staff(f"reuse{i}@example.com", rpps_number=f"{i:011d}") for i in range(10)]
+
+        def onboard(batch):
+            ids = [
+                services.start_onboarding(
+                    titulaire=u, profile={}, pharmacy_fields={"name": f"Pharmacie {u.pk}"}, idempotency_key=u.email
+                ).pk
+                for u in batch
+            ]
+            deadline = time.monotonic() + 60
+            while Job.objects.filter(pk__in=ids, status=JobStatus.SUCCEEDED).count() < len(ids):
+                assert time.monotonic() < deadline, "jobs did not finish"
+                time.sleep(0.2)
+
+        onboard(users[:2])  # each thread opens its connection (and its kept-alive HTTP connection)
+        before = sessions_opened()
+        onboard(users[2:])
+        opened = sessions_opened() - before
+    finally:
+        stop_worker(worker)
+    # 8 tasks: closing the connection around every task would open at least 8 sessions.
+    assert opened <= 2, f"{opened} database sessions opened for 8 tasks on 2 threads"
