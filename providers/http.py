@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import threading
 import time
@@ -42,7 +41,7 @@ DEFAULT_POOL_SIZE = 20
 RETRY_AFTER_CAP = 3600.0
 # Seconds allowed for a call to travel from the portal to the provider (and for callers to be out of
 # step): the pace keeps this much more than a second between a call and the one that replaces it.
-PACE_MARGIN = 0.05
+PACE_MARGIN = 0.1
 
 # Keys whose values never leave the transport in clear, in bodies and headers.
 SECRET_KEYS = frozenset(
@@ -232,26 +231,45 @@ class RateLimiter:
         self._pause_key = f"portal:ratelimit:{provider}:paused_until"
         self._local_pause = 0.0
         self._local_lock = threading.Lock()
+        self._queue = threading.Lock()
 
     def acquire(self) -> None:
-        """Wait for a slot (not past ``max_wait``); raise Throttled when none comes soon enough."""
+        """Wait for a slot (not past ``max_wait``); raise Throttled when none comes soon enough.
+
+        The threads of one process queue for the window: one at a time asks Redis
+        and sleeps until a slot frees, so that a crowd of waiters neither polls
+        Redis nor, woken together, delays the call that got the slot. The queue is
+        left before the call is sent.
+        """
         deadline = time.monotonic() + self.max_wait
+        if self._window is None:
+            self._wait_for_slot(deadline)
+            return
+        if not self._queue.acquire(timeout=self.max_wait):
+            raise self._throttled(1.0)
+        try:
+            self._wait_for_slot(deadline)
+        finally:
+            self._queue.release()
+
+    def _wait_for_slot(self, deadline: float) -> None:
         while True:
             wait = self.paused_for()
             if wait <= 0:
                 wait = self._try_slot()
                 if wait <= 0:
                     return
-            # Callers woken together would all race for the same freed slot: spread them a little.
-            wait += random.uniform(0, PACE_MARGIN)
             if time.monotonic() + wait > deadline:
-                raise Throttled(
-                    f"{self.provider}: calls are paced (at most {self.max_rps:g}/s or as the provider asked); "
-                    f"trying again in {wait:.0f} s.",
-                    retry_after=wait,
-                    provider=self.provider,
-                )
+                raise self._throttled(wait)
             time.sleep(wait)
+
+    def _throttled(self, wait: float) -> Throttled:
+        return Throttled(
+            f"{self.provider}: calls are paced (at most {self.max_rps:g}/s or as the provider asked); "
+            f"trying again in {wait:.0f} s.",
+            retry_after=wait,
+            provider=self.provider,
+        )
 
     def _try_slot(self) -> float:
         """Take a slot in the window now (0) or say how long until one frees up.

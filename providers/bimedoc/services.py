@@ -596,6 +596,8 @@ def failure_reason(exc: ProviderError) -> str:
         return _("Bimedoc refused some details: %(details)s") % {"details": details or exc.message}
     if isinstance(exc, AuthenticationError):
         return _("Bimedoc refused the portal's credentials; an administrator must check the Bimedoc settings.")
+    if isinstance(exc, Throttled):
+        return _("Bimedoc asked the portal to slow down; try again in a few seconds.")
     if isinstance(exc, RetryableError):
         return _("Bimedoc did not answer properly (%(error)s).") % {"error": exc.message}
     return exc.message
