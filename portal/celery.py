@@ -17,7 +17,9 @@ app.autodiscover_tasks()
 # threads pool keeps its own connection. (CELERY_DB_REUSE_MAX in settings keeps the fixup out.)
 @signals.task_prerun.connect
 @signals.task_postrun.connect
-def _close_old_connections(**kwargs):
+def _close_old_connections(sender=None, **kwargs):
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # run in-process, inside its caller's request or transaction: not the task's to close
     from django.db import close_old_connections
 
     close_old_connections()
