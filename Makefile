@@ -69,9 +69,11 @@ messages: install-dev
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Its own database and Redis databases (flushed): override SOAK_DATABASE_URL, SOAK_BROKER_URL, SOAK_CACHE_URL.
+# Variants: SOAK_ARGS="--pool threads --concurrency 16", SOAK_ARGS="--throttle-rate 0.02 --retry-after 1".
 N ?= 2000
+SOAK_ARGS ?=
 soak: install-dev
-	$(BIN)/python bench/soak.py --n $(N)
+	$(BIN)/python bench/soak.py --n $(N) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache

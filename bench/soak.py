@@ -60,6 +60,13 @@ def parse_args(argv=None):
     parser.add_argument("--stall", type=float, default=3.0, help="sandbox stall on timeout faults, s (default 3)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=4, help="pool size per worker (default 4)")
+    parser.add_argument("--pool", default="prefork", help="Celery pool: prefork or threads (default prefork)")
+    parser.add_argument("--prefetch-multiplier", type=int, default=1, help="worker --prefetch-multiplier (default 1)")
+    parser.add_argument(
+        "--throttle-rate", type=float, default=0.0, help="share of calls answered 429 with Retry-After (default 0)"
+    )
+    parser.add_argument("--retry-after", type=float, default=1.0, help="the Retry-After of those answers, s (default 1)")
+    parser.add_argument("--max-rps", type=float, default=0, help="BIMEDOC_MAX_RPS for the workers (default 0: off)")
     parser.add_argument("--kill-at", type=float, default=0.3, help="kill a worker when this share is final (default 0.3)")
     parser.add_argument("--unpublished", type=float, default=0.01, help="share of jobs never published (default 0.01)")
     parser.add_argument("--sweep-every", type=float, default=5.0, help="seconds between sweeps (default 5)")
@@ -77,9 +84,12 @@ def parse_args(argv=None):
     return args
 
 
-def fault_profile(rate: float, stall: float, latency_ms: float) -> dict:
-    """``rate`` split evenly over the fault kinds."""
-    return {"latency_ms": latency_ms, "stall_seconds": stall, **{kind: rate / len(FAULT_KINDS) for kind in FAULT_KINDS}}
+def fault_profile(rate: float, stall: float, latency_ms: float, throttle_rate: float = 0.0, retry_after: float = 1.0) -> dict:
+    """``rate`` split evenly over the fault kinds, plus ``throttle_rate`` of 429s with Retry-After."""
+    profile = {"latency_ms": latency_ms, "stall_seconds": stall, **{kind: rate / len(FAULT_KINDS) for kind in FAULT_KINDS}}
+    if throttle_rate:
+        profile.update(throttle_rate=throttle_rate, retry_after=retry_after)
+    return profile
 
 
 def worker_settings(read_timeout: float, sweep_grace: float = 30.0) -> dict:
@@ -147,10 +157,13 @@ def kill_hard(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def start_worker(env, name: str, concurrency: int, queues: str, log: Path) -> subprocess.Popen:
+def start_worker(
+    env, name: str, concurrency: int, queues: str, log: Path, pool: str = "prefork", prefetch: int = 1
+) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "-l", "WARNING", "-n", f"{name}@%h",
-         "-c", str(concurrency), "-Q", queues, "--without-gossip", "--without-mingle"],
+         "-c", str(concurrency), "-P", pool, "--prefetch-multiplier", str(prefetch), "-Q", queues,
+         "--without-gossip", "--without-mingle"],
         cwd=ROOT,
         env=env,
         stdout=open(log, "ab"),  # noqa: SIM115 - closed with the process
@@ -198,6 +211,8 @@ def main(argv=None) -> int:
         broker_url=args.broker_url,
         cache_url=args.cache_url,
         log_level="ERROR",
+        BIMEDOC_MAX_RPS=str(args.max_rps),
+        PROVIDER_HTTP_POOL_SIZE=str(max(args.concurrency, 1)),
         **worker_settings(args.read_timeout),
     )
     reset_database(args.database_url)
@@ -208,7 +223,7 @@ def main(argv=None) -> int:
     from django.conf import settings
 
     from onboarding import services as onboarding_services
-    from onboarding.models import Job
+    from onboarding.models import Job, OutboundCall
     from providers.bimedoc import services
 
     processes: list[subprocess.Popen] = []
@@ -216,12 +231,13 @@ def main(argv=None) -> int:
     try:
         processes.append(start_sandbox(env, args.port, logs / "soak-sandbox.log"))
         requests.delete(f"{sandbox_url}/bimedoc/_state", timeout=10).raise_for_status()
-        profile = fault_profile(args.fault_rate, args.stall, args.latency_ms)
+        profile = fault_profile(args.fault_rate, args.stall, args.latency_ms, args.throttle_rate, args.retry_after)
         requests.put(f"{sandbox_url}/bimedoc/_faults", json=profile, timeout=5).raise_for_status()
 
         queues = "default,outbound"
+        pool = (args.pool, args.prefetch_multiplier)
         workers = [
-            start_worker(env, f"soak{i}-{uuid.uuid4().hex[:4]}", args.concurrency, queues, logs / "soak-worker.log")
+            start_worker(env, f"soak{i}-{uuid.uuid4().hex[:4]}", args.concurrency, queues, logs / "soak-worker.log", *pool)
             for i in range(args.workers)
         ]
         processes += workers
@@ -236,7 +252,7 @@ def main(argv=None) -> int:
                 victim = workers[0]
                 kill_hard(victim)
                 workers[0] = start_worker(
-                    env, f"soak-r-{uuid.uuid4().hex[:4]}", args.concurrency, queues, logs / "soak-worker.log"
+                    env, f"soak-r-{uuid.uuid4().hex[:4]}", args.concurrency, queues, logs / "soak-worker.log", *pool
                 )
                 processes.append(workers[0])
                 print(f"SIGKILLed worker {victim.pid} (and its children) at {done} final jobs; started another", flush=True)
@@ -299,9 +315,10 @@ def main(argv=None) -> int:
 
     final_jobs = sum(n for s, n in counts["statuses"].items() if s in {str(x) for x in Job.FINAL_STATUSES})
     print()
-    print(f"Soak: {args.n} pharmacies, {args.fault_rate:.0%} of calls faulted ({', '.join(FAULT_KINDS)}), "
-          f"read timeout {args.read_timeout}s, stall {args.stall}s, {args.workers} workers x {args.concurrency}, "
-          f"one SIGKILLed: {'yes' if killed else 'no (ended first)'}")  # fmt: skip
+    throttled = f", {args.throttle_rate:.0%} answered 429 with Retry-After {args.retry_after:g}s" if args.throttle_rate else ""
+    print(f"Soak: {args.n} pharmacies, {args.fault_rate:.0%} of calls faulted ({', '.join(FAULT_KINDS)}){throttled}, "
+          f"read timeout {args.read_timeout}s, stall {args.stall}s, {args.workers} workers x {args.concurrency} "
+          f"({args.pool}), one SIGKILLed: {'yes' if killed else 'no (ended first)'}")  # fmt: skip
     print(f"  jobs lost:                   {counts['jobs_lost']}")
     print(f"  users created twice:         {counts['users_created_twice']}")
     print(f"  pharmacies created twice:    {counts['pharmacies_created_twice']}")
@@ -313,6 +330,9 @@ def main(argv=None) -> int:
         print(f"  {status + ':':28} {counts['statuses'].get(status, 0)}")
     print(f"  re-enqueued by the sweep:    {sweeper.swept}")
     print(f"  duplicate-email answers:     {state['duplicate_user_attempts']} (resends reconciled)")
+    if args.throttle_rate:
+        answered_429 = OutboundCall.objects.filter(provider="bimedoc", status_code=429).count()
+        print(f"  answered 429 (Retry-After):  {answered_429}")
     print(f"  throughput:                  {final_jobs / elapsed:.1f} jobs/s ({final_jobs} final jobs in {elapsed:.0f}s)")
     print(f"  settings: retry cap {settings.BIMEDOC_MAX_RETRIES}, breaker {settings.CIRCUIT_BREAKER_FAIL_MAX} failures"
           f" / {settings.CIRCUIT_BREAKER_RESET_TIMEOUT}s")  # fmt: skip

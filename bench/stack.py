@@ -92,13 +92,13 @@ def setup_django(env: dict) -> Path:
     return logs
 
 
-def start_sandbox(env: dict, port: int, log: Path):
+def start_sandbox(env: dict, port: int, log: Path, extra_args=()):
     """Start ``manage.py run_sandbox`` on ``port`` and return its process once the Bimedoc simulator answers."""
     import subprocess
     import sys
 
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet"],
+        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet", *extra_args],
         cwd=ROOT,
         env=env,
         stdout=open(log, "ab"),  # noqa: SIM115 - closed with the process

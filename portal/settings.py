@@ -476,6 +476,25 @@ CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)
 CIRCUIT_BREAKER_RESET_TIMEOUT = env.int("CIRCUIT_BREAKER_RESET_TIMEOUT", default=30)
 CIRCUIT_BREAKER_REDIS_URL = env.str("CIRCUIT_BREAKER_REDIS_URL", default=CACHE_REDIS_URL)
 
+# --- Outbound pace and concurrency -------------------------------------------------
+
+# Calls to Bimedoc in any one-second window, for all workers together (0: no limit).
+# Counted in Redis (RATE_LIMIT_STORAGE_URL); a 429 or 503 with Retry-After pauses every caller that long.
+BIMEDOC_MAX_RPS = env.float("BIMEDOC_MAX_RPS", default=20.0)
+if BIMEDOC_MAX_RPS < 0:
+    raise ImproperlyConfigured("BIMEDOC_MAX_RPS must not be negative (0 turns the limit off).")
+# Seconds a call waits in its worker for a slot or the end of a pause; past that its job waits in the queue.
+BIMEDOC_RATE_LIMIT_MAX_WAIT = env.float("BIMEDOC_RATE_LIMIT_MAX_WAIT", default=10.0)
+RATE_LIMIT_STORAGE_URL = env.str(
+    "RATE_LIMIT_STORAGE_URL",
+    default=_cache_location if isinstance(_cache_location, str) and _cache_location.startswith("redis") else "memory://",
+)
+# Connections kept per provider host by each process: at least the worker's concurrency (threads pool).
+PROVIDER_HTTP_POOL_SIZE = env.int("PROVIDER_HTTP_POOL_SIZE", default=32)
+# Celery's Django fixup would close the database connections around every task; portal/celery.py
+# closes only those past CONN_MAX_AGE or broken, as Django does between requests.
+CELERY_DB_REUSE_MAX = 10**9
+
 # --- Access tokens (JWT) issued by the portal --------------------------------------
 
 # PEM-encoded P-256 private keys, separated by blank lines or given as files

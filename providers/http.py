@@ -15,18 +15,33 @@ plain callable recorder receives the completed record only.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import pybreaker
 import requests
 from requests.adapters import HTTPAdapter
 
+if TYPE_CHECKING:
+    from .breaker import ProviderBreaker
+
+logger = logging.getLogger(__name__)
+
 EXCERPT_LIMIT = 2000
 REDACTED = "[redacted]"
+# Connections kept per host in a session's pool: at least the number of threads that call at once.
+DEFAULT_POOL_SIZE = 20
+# A Retry-After longer than this (seconds) is read as this: a job never sleeps on one answer for longer.
+RETRY_AFTER_CAP = 3600.0
+# Seconds allowed for a call to travel from the portal to the provider (and for callers to be out of
+# step): the pace keeps this much more than a second between a call and the one that replaces it.
+PACE_MARGIN = 0.1
 
 # Keys whose values never leave the transport in clear, in bodies and headers.
 SECRET_KEYS = frozenset(
@@ -97,6 +112,17 @@ class ProviderUnavailable(RetryableError):
     """Calls to this provider are paused (circuit open) after repeated failures."""
 
 
+class Throttled(ProviderUnavailable):
+    """The provider asked to slow down (429/503 with Retry-After), or no rate-limit slot is free soon enough.
+
+    ``retry_after`` is how long (s) to wait before calling again; waiting costs no retry.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class CallRecord:
     """What the recorder receives about one call; excerpts are already redacted."""
@@ -128,20 +154,17 @@ class AuditRecorder(Protocol):
     def finish(self, handle: Any, record: CallRecord) -> None: ...
 
 
-class _ServerFailure(Exception):
-    """A 5xx answer, raised inside the circuit breaker so that it counts as a failure."""
-
-    def __init__(self, response):
-        super().__init__(response.status_code)
-        self.response = response
-
-
 def null_recorder(record: CallRecord) -> None:
     """A recorder that keeps nothing (for tools that run outside the portal)."""
 
 
-def build_session(pool_size: int = 20) -> requests.Session:
-    """The shared factory for provider HTTP sessions (connection pooling, no hidden retries)."""
+def build_session(pool_size: int = DEFAULT_POOL_SIZE) -> requests.Session:
+    """The shared factory for provider HTTP sessions (connection pooling, no hidden retries).
+
+    ``pool_size`` is how many connections per host are kept for reuse: size it for
+    the threads that share the session (a worker's concurrency), or calls beyond it
+    open and drop a new connection each time.
+    """
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
@@ -178,6 +201,154 @@ def excerpt(value, secrets: Iterable[str] = ()) -> str:
     return json.dumps(redact(value, secrets), ensure_ascii=False, default=str)[:EXCERPT_LIMIT]
 
 
+class RateLimiter:
+    """A provider's shared pace, for every process: at most ``max_rps`` calls in any one-second window, and pauses.
+
+    The window is ``limits``' moving window in Redis (``storage_uri``, e.g.
+    ``redis://host:6379/1``; ``memory://`` keeps it per process). A pause is
+    what the provider asked for with ``Retry-After``: nobody calls it before the
+    pause is over. ``acquire()`` waits for a slot up to ``max_wait`` seconds,
+    then raises ``Throttled`` so that the caller can come back later instead.
+    ``max_rps`` 0 sets no pace (pauses still apply).
+    """
+
+    def __init__(self, provider: str, *, max_rps: float, storage_uri: str, max_wait: float = 10.0):
+        from limits import RateLimitItemPerSecond
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.provider = provider
+        self.max_rps = max_rps
+        self.max_wait = max_wait
+        self._item = RateLimitItemPerSecond(int(max_rps), 1) if max_rps >= 1 else None
+        self._window = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self._item else None
+        self._key = self._item.key_for(provider) if self._item else ""
+        self._redis = None
+        if storage_uri.startswith(("redis://", "rediss://")):
+            import redis
+
+            self._redis = redis.Redis.from_url(storage_uri, socket_timeout=1, socket_connect_timeout=1)
+        self._pause_key = f"portal:ratelimit:{provider}:paused_until"
+        self._local_pause = 0.0
+        self._local_lock = threading.Lock()
+        self._queue = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait for a slot (not past ``max_wait``); raise Throttled when none comes soon enough.
+
+        The threads of one process queue for the window: one at a time asks Redis
+        and sleeps until a slot frees, so that a crowd of waiters neither polls
+        Redis nor, woken together, delays the call that got the slot. The queue is
+        left before the call is sent.
+        """
+        deadline = time.monotonic() + self.max_wait
+        if self._window is None:
+            self._wait_for_slot(deadline)
+            return
+        if not self._queue.acquire(timeout=self.max_wait):
+            raise self._throttled(1.0)
+        try:
+            self._wait_for_slot(deadline)
+        finally:
+            self._queue.release()
+
+    def _wait_for_slot(self, deadline: float) -> None:
+        while True:
+            wait = self.paused_for()
+            if wait <= 0:
+                wait = self._try_slot()
+                if wait <= 0:
+                    return
+            if time.monotonic() + wait > deadline:
+                raise self._throttled(wait)
+            time.sleep(wait)
+
+    def _throttled(self, wait: float) -> Throttled:
+        return Throttled(
+            f"{self.provider}: calls are paced (at most {self.max_rps:g}/s or as the provider asked); "
+            f"trying again in {wait:.0f} s.",
+            retry_after=wait,
+            provider=self.provider,
+        )
+
+    def _try_slot(self) -> float:
+        """Take a slot in the window now (0) or say how long until one frees up.
+
+        The window counts when calls leave; the provider counts when they arrive,
+        a few milliseconds later and not always in the same order. So a slot is
+        taken only once the call it replaces left more than a second and
+        ``PACE_MARGIN`` ago: a burst that left at the end of one second does not
+        arrive with the next second's calls.
+        """
+        if self._window is None:
+            return 0.0
+        amount = self._item.amount
+        try:
+            # The oldest of the last ``amount`` calls, if they all left in the last two seconds.
+            oldest, count = self._window.storage.get_moving_window(self._key, amount, 2)
+            wait = oldest + 1 + PACE_MARGIN - time.time()
+            if count >= amount and wait > 0:
+                return wait
+            if self._window.hit(self._item, self.provider):
+                return 0.0
+            reset, _remaining = self._window.get_window_stats(self._item, self.provider)
+        except Exception:  # noqa: BLE001 - the storage is down: do not stop every call with it
+            logger.exception("Rate limit of %s unavailable; calling without it", self.provider)
+            return 0.0
+        return max(0.001, reset + PACE_MARGIN - time.time())
+
+    def pause(self, seconds: float) -> None:
+        """Nobody calls the provider for ``seconds`` (a pause already longer is kept)."""
+        until = time.time() + min(max(seconds, 0.0), RETRY_AFTER_CAP)
+        logger.warning("%s asked for a pause: no calls for %.1f s", self.provider, until - time.time())
+        if self._redis is None:
+            with self._local_lock:
+                self._local_pause = max(self._local_pause, until)
+            return
+
+        def extend(pipe):
+            current = pipe.get(self._pause_key)
+            pipe.multi()
+            if current is None or float(current) < until:
+                pipe.set(self._pause_key, repr(until), pxat=int(until * 1000) + 1)
+
+        try:
+            self._redis.transaction(extend, self._pause_key)
+        except Exception:  # noqa: BLE001
+            logger.exception("Cannot record the pause of %s in Redis", self.provider)
+
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when none)."""
+        if self._redis is None:
+            until = self._local_pause
+        else:
+            try:
+                value = self._redis.get(self._pause_key)
+            except Exception:  # noqa: BLE001
+                logger.exception("Cannot read the pause of %s from Redis", self.provider)
+                return 0.0
+            until = float(value) if value else 0.0
+        return max(0.0, until - time.time())
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The response's Retry-After in seconds (delay or HTTP date), None when absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
 @dataclass
 class HttpTransport:
     """Sends a client's requests, timing, redacting and recording every one of them."""
@@ -187,7 +358,8 @@ class HttpTransport:
     recorder: Recorder = null_recorder
     timeout: tuple[float, float] = (3.05, 15.0)
     session: requests.Session = field(default_factory=build_session)
-    breaker: pybreaker.CircuitBreaker | None = None
+    breaker: ProviderBreaker | None = None
+    rate_limiter: RateLimiter | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
@@ -207,25 +379,55 @@ class HttpTransport:
         appear in what is recorded, on top of the keys in SECRET_KEYS. With a
         circuit breaker, 5xx answers, timeouts and connection errors count as
         failures, and while the circuit is open nothing is sent:
-        ``ProviderUnavailable`` is raised at once.
+        ``ProviderUnavailable`` is raised at once. With a rate limiter, the call
+        waits for its slot (``Throttled`` when none comes soon enough), and a 429 or
+        503 with ``Retry-After`` pauses every caller for that long.
         """
-        secrets = [s for s in secrets if s]
-        if self.breaker is None:
-            return self._send(operation, method, path, secrets, kwargs)
-        try:
-            return self.breaker.call(self._send_counting_failures, operation, method, path, secrets, kwargs)
-        except _ServerFailure as failure:
-            return failure.response
-        except pybreaker.CircuitBreakerError:
-            error = "Not sent: calls are paused after repeated failures"
-            self._record(operation, method, path, None, 0.0, "circuit_open", None, None, error, secrets)
-            raise ProviderUnavailable(f"{self.provider} is unavailable; calls are paused for a while.", provider=self.provider)
+        from .breaker import CircuitOpen
 
-    def _send_counting_failures(self, operation, method, path, secrets, kwargs):
-        response = self._send(operation, method, path, secrets, kwargs)
-        if response.status_code >= 500:
-            raise _ServerFailure(response)
+        secrets = [s for s in secrets if s]
+        permit = None
+        if self.breaker is not None:
+            try:
+                permit = self.breaker.before_call()
+            except CircuitOpen:
+                error = "Not sent: calls are paused after repeated failures"
+                self._record(operation, method, path, None, 0.0, "circuit_open", None, None, error, secrets)
+                message = f"{self.provider} is unavailable; calls are paused for a while."
+                raise ProviderUnavailable(message, provider=self.provider)
+        try:
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire()
+            response = self._send(operation, method, path, secrets, kwargs)
+        except Throttled:
+            if self.breaker is not None:
+                self.breaker.abandon(permit)
+            raise
+        except RetryableError:
+            if self.breaker is not None:
+                self.breaker.failure(permit)
+            raise
+        except BaseException:
+            if self.breaker is not None:
+                self.breaker.abandon(permit)
+            raise
+        self._honour_retry_after(response)
+        if self.breaker is not None:
+            if response.status_code >= 500:
+                self.breaker.failure(permit)
+            else:
+                self.breaker.success(permit)
         return response
+
+    def _honour_retry_after(self, response: requests.Response) -> None:
+        """A 429, or a 503 with Retry-After: every caller of this provider waits that long."""
+        if self.rate_limiter is None or response.status_code not in (429, 503):
+            return
+        seconds = retry_after(response)
+        if seconds is None and response.status_code == 429:
+            seconds = 1.0
+        if seconds is not None:
+            self.rate_limiter.pause(seconds)
 
     def _send(self, operation: str, method: str, path: str, secrets: list[str], kwargs: dict) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
@@ -357,6 +559,11 @@ def raise_for_status(transport: HttpTransport, response: requests.Response) -> N
         raise AuthenticationError(f"{transport.provider} refused the credentials ({status}).", **kwargs)
     if status == 409:
         raise Conflict(detail or f"{transport.provider}: already exists.", field_errors=errors, **kwargs)
+    wait = retry_after(response) if status in (429, 503) else None
+    if wait is not None:
+        raise Throttled(
+            f"{transport.provider} asked the portal to wait {wait:.0f} s ({status}).", retry_after=wait, **kwargs
+        )
     if status in (408, 425, 429) or status >= 500:
         raise RetryableError(f"{transport.provider} is unavailable ({status}).", **kwargs)
     raise InvalidRequest(detail or f"{transport.provider} refused the request ({status}).", field_errors=errors, **kwargs)

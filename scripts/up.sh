@@ -45,9 +45,12 @@ createdb -h 127.0.0.1 -U postgres "${DATABASE_URL##*/}" 2>/dev/null || true
 .venv/bin/python manage.py check --deploy --fail-level ERROR
 .venv/bin/gunicorn portal.wsgi -b "127.0.0.1:${PORT}" -w "${WEB_CONCURRENCY:-2}" --threads 4 \
   --pid var/gunicorn.pid --access-logfile var/gunicorn-access.log --error-logfile var/gunicorn.log --daemon
-.venv/bin/celery -A portal worker -Q default,outbound,delivery -c "${WORKER_CONCURRENCY:-4}" -l INFO \
+.venv/bin/celery -A portal worker -Q default,delivery -c "${WORKER_CONCURRENCY:-4}" -n "default@%h" -l INFO \
   --pidfile var/worker.pid --logfile var/worker.log --detach
+# Outbound provider calls wait on the network: a threads pool (see README, "Running at scale").
+.venv/bin/celery -A portal worker -Q outbound -P threads -c "${OUTBOUND_CONCURRENCY:-16}" --prefetch-multiplier 4 \
+  -n "outbound@%h" -l INFO --pidfile var/worker-outbound.pid --logfile var/worker-outbound.log --detach
 .venv/bin/celery -A portal beat -l INFO --schedule var/celerybeat-schedule \
   --pidfile var/beat.pid --logfile var/beat.log --detach
-echo "Serving http://127.0.0.1:${PORT} (gunicorn, Celery worker and beat). Logs in var/, email in var/mail/; stop with 'make down'."
+echo "Serving http://127.0.0.1:${PORT} (gunicorn, Celery workers and beat). Logs in var/, email in var/mail/; stop with 'make down'."
 echo "Sandbox controls: send the header X-Sandbox-Control-Key (SANDBOX_CONTROL_KEY in var/up.env)."

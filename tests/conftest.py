@@ -61,7 +61,7 @@ def worker_env(django_db_setup, live_server, worker_mail_dir):
     return env
 
 
-def start_worker(env, *, name="w1", concurrency=2, log_name="celery-worker.log"):
+def start_worker(env, *, name="w1", concurrency=2, log_name="celery-worker.log", pool="prefork"):
     """Start a Celery worker process on every queue; return it once it answers a ping."""
     from portal.celery import app
 
@@ -81,6 +81,8 @@ def start_worker(env, *, name="w1", concurrency=2, log_name="celery-worker.log")
             f"{name}@%h",
             "-c",
             str(concurrency),
+            "-P",
+            pool,
             "-Q",
             settings.CELERY_WORKER_QUEUES,
             "--without-gossip",

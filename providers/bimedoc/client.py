@@ -84,6 +84,7 @@ class BimedocClient:
         timeout: tuple[float, float] = (3.05, 15.0),
         session: requests.Session | None = None,
         breaker=None,
+        rate_limiter=None,
     ):
         self._partner_header = f"Partner {partner_id}:{api_key}"
         self._secrets = [api_key, self._partner_header]
@@ -94,6 +95,7 @@ class BimedocClient:
             timeout=timeout,
             session=session or build_session(),
             breaker=breaker,
+            rate_limiter=rate_limiter,
         )
 
     def create_user(self, user: NewUser) -> CreatedUser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -44,7 +45,10 @@ from providers.http import (
     OutcomeUnknown,
     ProviderError,
     ProviderUnavailable,
+    RateLimiter,
     RetryableError,
+    Throttled,
+    build_session,
 )
 
 from .client import PROVIDER, BimedocClient, NewPharmacy, NewUser, sso_url
@@ -79,29 +83,46 @@ class StepRefused(ProviderError):
 
 
 _clients: dict[tuple, BimedocClient] = {}
+_clients_lock = threading.Lock()
 
 
 def client() -> BimedocClient:
-    """The process's Bimedoc client (one pooled session), built from settings."""
-    key = (settings.BIMEDOC_BASE_URL, settings.BIMEDOC_PARTNER_ID, settings.BIMEDOC_API_KEY, tuple(settings.PROVIDER_TIMEOUT))
-    if key not in _clients:
-        base_url, partner_id, api_key, timeout = key
-        _clients[key] = BimedocClient(
-            base_url=base_url,
-            partner_id=partner_id,
-            api_key=api_key,
-            recorder=record_call,
-            timeout=timeout,
-            breaker=breaker.breaker_for(PROVIDER),
-        )
-    return _clients[key]
+    """The process's Bimedoc client (one pooled session shared by its threads), built from settings."""
+    key = (
+        settings.BIMEDOC_BASE_URL,
+        settings.BIMEDOC_PARTNER_ID,
+        settings.BIMEDOC_API_KEY,
+        tuple(settings.PROVIDER_TIMEOUT),
+        settings.BIMEDOC_MAX_RPS,
+        settings.BIMEDOC_RATE_LIMIT_MAX_WAIT,
+    )
+    cached = _clients.get(key)
+    if cached is not None:
+        return cached
+    with _clients_lock:
+        if key not in _clients:
+            base_url, partner_id, api_key, timeout, max_rps, max_wait = key
+            _clients[key] = BimedocClient(
+                base_url=base_url,
+                partner_id=partner_id,
+                api_key=api_key,
+                recorder=record_call,
+                timeout=timeout,
+                session=build_session(settings.PROVIDER_HTTP_POOL_SIZE),
+                breaker=breaker.breaker_for(PROVIDER),
+                rate_limiter=RateLimiter(
+                    PROVIDER, max_rps=max_rps, storage_uri=settings.RATE_LIMIT_STORAGE_URL, max_wait=max_wait
+                ),
+            )
+        return _clients[key]
 
 
 def close_clients() -> None:
     """Close the pooled connections of the clients built so far (they are rebuilt on demand)."""
-    while _clients:
-        _key, cached = _clients.popitem()
-        cached.transport.session.close()
+    with _clients_lock:
+        while _clients:
+            _key, cached = _clients.popitem()
+            cached.transport.session.close()
 
 
 # --- Accounts -----------------------------------------------------------------------------
@@ -418,6 +439,8 @@ def run_job(job_id: int, *, task_id: str = "") -> Job | None:
             _set_step(job, name, status="sending", error="", started_at=timezone.now().isoformat())
             try:
                 STEP_RUNNERS[name](job)
+            except Throttled as exc:
+                _wait_for_pace(job, name, exc)
             except ProviderUnavailable:
                 _wait_for_provider(job, name)
             except (OutcomeUnknown, InvalidResponse) as exc:
@@ -436,11 +459,12 @@ def run_job(job_id: int, *, task_id: str = "") -> Job | None:
                 return _fail(job, name, exc)
             except ProviderError as exc:
                 return _fail(job, name, exc)
-        job.status = JobStatus.SUCCEEDED
-        job.error = ""
-        job.due_at = None
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "due_at", "finished_at", "updated_at"])
+        if job.status != JobStatus.SUCCEEDED:  # every step was done already (settled by hand)
+            job.status = JobStatus.SUCCEEDED
+            job.error = ""
+            job.due_at = None
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "due_at", "finished_at", "updated_at"])
     return job
 
 
@@ -480,6 +504,15 @@ def _wait_for_provider(job: Job, name: str) -> None:
     countdown = breaker.seconds_until_retry(PROVIDER) + random.uniform(0, max(1.0, settings.BIMEDOC_RETRY_DELAY))
     at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
     reason = _("Bimedoc is unavailable; trying again at %(time)s.") % {"time": at.strftime("%H:%M:%S")}
+    _wait(job, name, reason, countdown)
+    raise RetryLater(countdown, provider_unavailable=True)
+
+
+def _wait_for_pace(job: Job, name: str, exc: Throttled) -> None:
+    """Bimedoc asked the portal to slow down, or the shared pace has no slot now: wait, without using up retries."""
+    countdown = exc.retry_after + random.uniform(0, 1.0)
+    at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
+    reason = _("Bimedoc asked the portal to slow down; trying again at %(time)s.") % {"time": at.strftime("%H:%M:%S")}
     _wait(job, name, reason, countdown)
     raise RetryLater(countdown, provider_unavailable=True)
 
@@ -538,12 +571,17 @@ def _set_step(job: Job, name: str, **changes) -> None:
 
 
 def _checkpoint(job: Job, name: str, **result) -> None:
-    """Record a step's success (call inside the transaction that stores what it produced)."""
+    """Record a step's success (call inside the transaction that stores what it produced); the last one ends the job."""
+    now = timezone.now()
     step = job.steps.setdefault(name, {})
     if step.pop("outcome_unknown", False):
         step["reconciled"] = True
-    step.update(status="done", error="", finished_at=timezone.now().isoformat(), **result)
-    Job.objects.filter(pk=job.pk).update(steps=job.steps, updated_at=timezone.now())
+    step.update(status="done", error="", finished_at=now.isoformat(), **result)
+    changes = {"steps": job.steps, "updated_at": now}
+    if all(job.steps.get(n, {}).get("status") == "done" for n in JOB_STEPS[job.kind]):
+        job.status, job.error, job.due_at, job.finished_at = JobStatus.SUCCEEDED, "", None, now
+        changes.update(status=job.status, error="", due_at=None, finished_at=now)
+    Job.objects.filter(pk=job.pk).update(**changes)
 
 
 def _fail(job: Job, step: str | None, exc: ProviderError) -> Job:
@@ -572,6 +610,8 @@ def failure_reason(exc: ProviderError) -> str:
         return _("Bimedoc refused some details: %(details)s") % {"details": details or exc.message}
     if isinstance(exc, AuthenticationError):
         return _("Bimedoc refused the portal's credentials; an administrator must check the Bimedoc settings.")
+    if isinstance(exc, Throttled):
+        return _("Bimedoc asked the portal to slow down; try again in a few seconds.")
     if isinstance(exc, RetryableError):
         return _("Bimedoc did not answer properly (%(error)s).") % {"error": exc.message}
     return exc.message
@@ -616,20 +656,14 @@ def _create_user_step(job: Job) -> None:
             pharmacy=remote_pharmacy_id,
         )
     )
+    changes = {"remote_id": created.id, "login": person["email"], "status_detail": ""}
+    if job.kind == KIND_ONBOARD:
+        # Kept (encrypted) only until the pharmacy exists.
+        changes.update(secrets={"jwt": created.token}, status=AccountStatus.PENDING)
+    else:
+        changes.update(secrets={}, status=AccountStatus.ACTIVE, verified_at=timezone.now())
     with transaction.atomic():
-        account = _ensure_user_account(user)
-        account.remote_id = created.id
-        account.login = person["email"]
-        account.status_detail = ""
-        if job.kind == KIND_ONBOARD:
-            # Kept (encrypted) only until the pharmacy exists.
-            account.secrets = {"jwt": created.token}
-            account.status = AccountStatus.PENDING
-        else:
-            account.secrets = {}
-            account.status = AccountStatus.ACTIVE
-            account.verified_at = timezone.now()
-        account.save()
+        _update_account(ProviderAccount.objects.filter(provider=Provider.BIMEDOC, user=user), user=user, **changes)
         _checkpoint(job, STEP_CREATE_USER, remote_id=created.id)
 
 
@@ -657,18 +691,27 @@ def _create_pharmacy_step(job: Job) -> None:
         )
     now = timezone.now()
     with transaction.atomic():
-        remote = _ensure_pharmacy_account(pharmacy)
-        remote.remote_id = created.id
-        remote.status = AccountStatus.ACTIVE
-        remote.status_detail = ""
-        remote.verified_at = now
-        remote.save()
+        _update_account(
+            ProviderAccount.objects.filter(provider=Provider.BIMEDOC, pharmacy=pharmacy, user__isnull=True),
+            pharmacy=pharmacy,
+            remote_id=created.id,
+            status=AccountStatus.ACTIVE,
+            status_detail="",
+            verified_at=now,
+        )
         account.secrets = {}
         account.status = AccountStatus.ACTIVE
         account.status_detail = ""
         account.verified_at = now
         account.save()
         _checkpoint(job, STEP_CREATE_PHARMACY, remote_id=created.id)
+
+
+def _update_account(accounts, **fields) -> None:
+    """Save a step's result on its account in one statement (the account exists since the job started)."""
+    lookup = {k: fields.pop(k) for k in ("user", "pharmacy") if k in fields}
+    if not accounts.update(**fields, updated_at=timezone.now()):
+        ProviderAccount.objects.create(provider=Provider.BIMEDOC, **lookup, **fields)
 
 
 STEP_RUNNERS: dict[str, Callable[[Job], None]] = {

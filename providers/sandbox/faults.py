@@ -10,7 +10,9 @@ process serving the sandbox sees it) and is changed over HTTP at
 - ``timeout_after_rate``: act, then stall for ``stall_seconds`` before answering;
 - ``malformed_rate``: act, then answer 200 with a body that is not JSON;
 - ``reset_rate``: act, then drop the connection without answering (the
-  client sees the connection reset/closed: the outcome is unknown to it).
+  client sees the connection reset/closed: the outcome is unknown to it);
+- ``throttle_rate``: answer 429 with ``Retry-After: <retry_after>`` (seconds)
+  without acting, as a provider does when its rate limit is exceeded.
 
 Every request a decorated view receives is counted per simulator before any
 fault (``requests_received()``), so that benchmarks can compare what reached
@@ -35,7 +37,7 @@ CACHE_KEY = "sandbox:faults:{}"
 REQUESTS_KEY = "sandbox:requests:{}"
 # Longest latency and stall a profile may ask for: a sandbox must not tie its workers up for minutes.
 MAX_DELAY_SECONDS = 30.0
-RATES = ("error_rate", "timeout_before_rate", "timeout_after_rate", "malformed_rate", "reset_rate")
+RATES = ("error_rate", "timeout_before_rate", "timeout_after_rate", "malformed_rate", "reset_rate", "throttle_rate")
 logger = logging.getLogger(__name__)
 
 
@@ -48,6 +50,8 @@ class FaultProfile:
     malformed_rate: float = 0.0
     reset_rate: float = 0.0
     stall_seconds: float = 20.0
+    throttle_rate: float = 0.0
+    retry_after: float = 1.0
 
     @classmethod
     def from_dict(cls, data: dict) -> FaultProfile:
@@ -65,6 +69,8 @@ class FaultProfile:
             raise ValueError("latency_ms and stall_seconds must not be negative")
         if profile.latency_ms > MAX_DELAY_SECONDS * 1000 or profile.stall_seconds > MAX_DELAY_SECONDS:
             raise ValueError(f"latency_ms and stall_seconds are capped at {MAX_DELAY_SECONDS:g} s")
+        if profile.retry_after < 0:
+            raise ValueError("retry_after must not be negative")
         return profile
 
 
@@ -132,11 +138,13 @@ def with_faults(simulator: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
+            arrived = time.monotonic()
             count_request(simulator)
             profile = get_profile(simulator)
-            if profile.latency_ms:
-                time.sleep(profile.latency_ms / 1000)
             roll = random.random()
+            acts = roll >= profile.error_rate + profile.timeout_before_rate + profile.throttle_rate
+            if profile.latency_ms and not acts:
+                time.sleep(profile.latency_ms / 1000)
             threshold = profile.error_rate
             if roll < threshold:
                 return JsonResponse({"detail": "Service temporarily unavailable (sandbox fault)."}, status=503)
@@ -144,7 +152,14 @@ def with_faults(simulator: str):
             if roll < threshold:
                 time.sleep(profile.stall_seconds)
                 return JsonResponse({"detail": "Gateway timeout (sandbox fault)."}, status=504)
+            threshold += profile.throttle_rate
+            if roll < threshold:
+                response = JsonResponse({"detail": "Request was throttled (sandbox fault)."}, status=429)
+                response["Retry-After"] = str(int(round(profile.retry_after)))
+                return response
             response = view(request, *args, **kwargs)
+            # The answer leaves latency_ms after the request arrived, however long the work itself took.
+            time.sleep(max(0.0, arrived + profile.latency_ms / 1000 - time.monotonic()))
             threshold += profile.timeout_after_rate
             if roll < threshold:
                 time.sleep(profile.stall_seconds)

@@ -79,3 +79,126 @@ def test_client_errors_do_not_count_as_provider_failures(fresh_breakers):
     for _ in range(5):
         assert t.send("op", "POST", "/x").status_code == 400
     assert breakers.is_available("flaky")
+
+
+# --- Concurrency: the breaker is a gate, never a lock around the call ------------------------
+
+
+class _SlowServer:
+    """A real threaded HTTP server on loopback that answers after ``delay`` s and counts calls in flight."""
+
+    def __init__(self, delay: float, status: int = 200):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.received = 0
+        self.status = status
+        lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with lock:
+                    server.received += 1
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                time.sleep(delay)
+                with lock:
+                    server.in_flight -= 1
+                body = b'{"ok": true}'
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def slow_server():
+    server = _SlowServer(delay=0.4)
+    yield server
+    server.close()
+
+
+def _call_at_once(n, call):
+    """Run ``call`` in n threads released together; return (results or exceptions, their (start, end) times)."""
+    import threading
+
+    barrier = threading.Barrier(n)
+    results, spans = [None] * n, [None] * n
+
+    def run(i):
+        barrier.wait()
+        started = time.monotonic()
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            results[i] = exc
+        spans[i] = (started, time.monotonic())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, spans
+
+
+def test_concurrent_calls_through_one_breaker_overlap_in_time(fresh_breakers, slow_server):
+    n = 8
+    records = []
+    t = HttpTransport(
+        provider="flaky", base_url=slow_server.url, recorder=records.append, breaker=breakers.breaker_for("flaky")
+    )
+    results, spans = _call_at_once(n, lambda: t.send("op", "POST", "/x", json={}))
+    assert all(getattr(r, "status_code", None) == 200 for r in results), results
+    # Every call was at the server at the same time: one lock around the call would make it 1.
+    assert slow_server.max_in_flight == n
+    wall = max(end for _, end in spans) - min(start for start, _ in spans)
+    assert wall < 2 * 0.4, f"{n} calls of 0.4 s took {wall:.2f} s: they ran one after another"
+    assert len(records) == n and breakers.is_available("flaky")
+    t.session.close()
+
+
+def test_concurrent_failures_open_the_circuit_and_count_every_one(fresh_breakers, slow_server):
+    slow_server.status = 503
+    t = HttpTransport(provider="flaky", base_url=slow_server.url, breaker=breakers.breaker_for("flaky"))
+    results, _spans = _call_at_once(6, lambda: t.send("op", "POST", "/x", json={}))
+    assert [r.status_code for r in results] == [503] * 6
+    assert slow_server.max_in_flight == 6
+    assert not breakers.is_available("flaky")
+    assert breakers.breaker_for("flaky").fail_counter == 6
+    t.session.close()
+
+
+def test_half_open_lets_exactly_one_trial_through_while_the_others_wait(fresh_breakers, slow_server):
+    t = HttpTransport(provider="flaky", base_url=slow_server.url, breaker=breakers.breaker_for("flaky"))
+    breakers.breaker_for("flaky").open()
+    time.sleep(1.1)  # the pause (1 s) is over: the next call is the trial
+    results, _spans = _call_at_once(5, lambda: t.send("op", "POST", "/x", json={}))
+    sent = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, ProviderUnavailable)]
+    assert len(sent) == 1 and len(refused) == 4, results
+    assert slow_server.received == 1
+    # The trial succeeded: the circuit is closed and everyone goes through again.
+    assert breakers.breaker_for("flaky").current_state == pybreaker.STATE_CLOSED
+    assert t.send("op", "POST", "/x", json={}).status_code == 200
+    t.session.close()

@@ -44,7 +44,15 @@ def soak_queue(settings):
     app.amqp.router = app.amqp.Router()
 
 
-def test_soak_faults_and_a_killed_worker_lose_nothing(worker_env, bimedoc_sandbox, soak_queue, settings, monkeypatch):
+@pytest.mark.parametrize(
+    "pool, concurrency, throttle_rate",
+    [("prefork", 2, 0.0), ("threads", 8, 0.03)],
+    ids=["prefork", "threads-and-429s"],
+)
+def test_soak_faults_and_a_killed_worker_lose_nothing(
+    worker_env, bimedoc_sandbox, soak_queue, settings, monkeypatch, pool, concurrency, throttle_rate
+):
+    """The recommended outbound pool (threads), with Bimedoc also answering 429 with Retry-After, loses nothing either."""
     env = {**worker_env, **worker_settings(read_timeout=0.5, sweep_grace=2)}
     env.update(
         BIMEDOC_RETRY_DELAY="0.2",
@@ -57,9 +65,10 @@ def test_soak_faults_and_a_killed_worker_lose_nothing(worker_env, bimedoc_sandbo
     settings.JOB_SWEEP_GRACE = 2
     settings.JOB_RUNNING_STALE_AFTER = 12
     requests.delete(f"{bimedoc_sandbox}/_state", timeout=5)
-    requests.put(f"{bimedoc_sandbox}/_faults", json=fault_profile(0.2, 0.8, 5), timeout=5).raise_for_status()
+    profile = fault_profile(0.2, 0.8, 5, throttle_rate=throttle_rate, retry_after=1)
+    requests.put(f"{bimedoc_sandbox}/_faults", json=profile, timeout=5).raise_for_status()
     workers = [
-        start_worker(env, name=f"soak{i}", concurrency=2, log_name="soak-worker.log") for i in range(2)
+        start_worker(env, name=f"soak{i}", concurrency=concurrency, log_name="soak-worker.log", pool=pool) for i in range(2)
     ]  # fmt: skip
     try:
         publish = services._enqueue
@@ -80,7 +89,9 @@ def test_soak_faults_and_a_killed_worker_lose_nothing(worker_env, bimedoc_sandbo
             done = Job.objects.filter(pk__in=job_ids, status__in=Job.FINAL_STATUSES).count()
             if not killed and done >= N // 4:
                 kill_hard(workers[0])
-                workers[0] = start_worker(env, name="soak-replacement", concurrency=2, log_name="soak-worker.log")
+                workers[0] = start_worker(
+                    env, name="soak-replacement", concurrency=concurrency, log_name="soak-worker.log", pool=pool
+                )
                 killed = True
             if done == N:
                 break

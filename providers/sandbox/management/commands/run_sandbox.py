@@ -1,4 +1,13 @@
-"""Serve only the sandbox (the simulated outside systems) on its own port, with a threaded WSGI server."""
+"""Serve only the sandbox (the simulated outside systems) on its own port, with a threaded WSGI server.
+
+It is a benchmark instrument: each connection has its own thread (and database
+connection), kept alive between requests, and a request goes through no
+middleware, so that the sandbox adds as little as it can beyond the latency
+its fault profile asks for.
+"""
+
+import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -8,7 +17,8 @@ from django.core.wsgi import get_wsgi_application
 
 class SandboxServer(ThreadedWSGIServer):
     # Benchmarks open many connections at once.
-    request_queue_size = 128
+    request_queue_size = 256
+    daemon_threads = True
 
 
 class KeepAliveRequestHandler(WSGIRequestHandler):
@@ -18,6 +28,15 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
     # Headers and body go out in separate writes: without this, Nagle's algorithm and
     # delayed ACKs add ~40 ms to every answer on a kept-alive connection.
     disable_nagle_algorithm = True
+    arrivals = None  # an open file: one "<unix time> <method> <path>" line per request, as it arrives
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        if parsed and self.arrivals is not None:
+            line = f"{time.time():.6f} {self.command} {self.path}\n"
+            with _arrivals_lock:
+                self.arrivals.write(line)
+        return parsed
 
 
 class QuietRequestHandler(KeepAliveRequestHandler):
@@ -26,6 +45,9 @@ class QuietRequestHandler(KeepAliveRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         if len(args) > 1 and str(args[1])[:1] in ("4", "5"):
             super().log_message(format, *args)
+
+
+_arrivals_lock = threading.Lock()
 
 
 class Command(BaseCommand):
@@ -38,12 +60,20 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8100)
         parser.add_argument("--quiet", action="store_true", help="Log only 4xx/5xx answers.")
+        parser.add_argument(
+            "--arrivals", metavar="FILE", help="Append one line per request to FILE: arrival time (unix), method, path."
+        )
 
-    def handle(self, *args, host, port, quiet, **options):
-        # The sandbox's own URLs, under the same /sandbox/ prefix the portal mounts them at.
+    def handle(self, *args, host, port, quiet, arrivals, **options):
+        # The sandbox's own URLs, under the same /sandbox/ prefix the portal mounts them at; the
+        # simulators need none of the portal's middleware (sessions, authentication, CSRF, languages)
+        # but CommonMiddleware's Content-Length, without which every answer closes its connection.
         settings.ROOT_URLCONF = "providers.sandbox.standalone_urls"
-        server = SandboxServer((host, port), QuietRequestHandler if quiet else KeepAliveRequestHandler)
-        server.daemon_threads = True
+        settings.MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+        handler = type("Handler", (QuietRequestHandler if quiet else KeepAliveRequestHandler,), {})
+        log = open(arrivals, "a", buffering=1) if arrivals else None  # noqa: SIM115 - closed below
+        handler.arrivals = log
+        server = SandboxServer((host, port), handler)
         server.set_app(get_wsgi_application())
         self.stdout.write(f"Sandbox serving http://{host}:{server.server_port}/sandbox/ (Ctrl-C to stop)")
         self.stdout.flush()
@@ -53,3 +83,5 @@ class Command(BaseCommand):
             pass
         finally:
             server.server_close()
+            if log is not None:
+                log.close()
