@@ -1,14 +1,15 @@
-"""Services that change pharmacies, staff and memberships: the only place that does."""
+"""Services that change pharmacies, staff, memberships and provider accounts: the only place that does."""
 
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import Function, Membership, Pharmacy, User
+from .models import AccountStatus, Function, Membership, Pharmacy, ProviderAccount, User
 
 USER_PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender", "cpf", "birth_date")
 PHARMACY_FIELDS = ("name", "phone_number", "street", "city", "postcode")
@@ -137,3 +138,41 @@ def require_member(user: User, pharmacy: Pharmacy, functions=None) -> Membership
     if membership is None or (functions and membership.function not in functions):
         raise PermissionDenied
     return membership
+
+
+# --- Provider accounts --------------------------------------------------------------------
+
+
+def _owner(user: User | None, pharmacy: Pharmacy | None) -> dict:
+    """A user's account (``user``), or a pharmacy's own (``pharmacy`` and no user)."""
+    if user is not None:
+        return {"user": user}
+    if pharmacy is None:
+        raise TypeError("A provider account belongs to a user or a pharmacy.")
+    return {"pharmacy": pharmacy, "user": None}
+
+
+def ensure_account(provider: str, *, user: User | None = None, pharmacy: Pharmacy | None = None, **defaults) -> ProviderAccount:
+    """The user's (or pharmacy's) account at the provider, created pending when it has none."""
+    account, _created = ProviderAccount.objects.get_or_create(provider=provider, **_owner(user, pharmacy), defaults=defaults)
+    return account
+
+
+def save_account(provider: str, *, user: User | None = None, pharmacy: Pharmacy | None = None, **fields) -> None:
+    """Save changes to a user's (or pharmacy's) account at the provider in one statement; create it when missing."""
+    owner = _owner(user, pharmacy)
+    lookup = {"user": user} if user is not None else {"pharmacy": pharmacy, "user__isnull": True}
+    if not ProviderAccount.objects.filter(provider=provider, **lookup).update(**fields, updated_at=timezone.now()):
+        ProviderAccount.objects.create(provider=provider, **owner, **fields)
+
+
+def activate_account(account: ProviderAccount, **fields) -> ProviderAccount:
+    """Mark an account active (verified now), with its remote id or other changes; its secrets go unless given."""
+    fields.setdefault("secrets", {})
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.status = AccountStatus.ACTIVE
+    account.status_detail = ""
+    account.verified_at = timezone.now()
+    account.save()
+    return account

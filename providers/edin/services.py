@@ -2,42 +2,51 @@
 
 The account is ``ProviderAccount(provider="edin", pharmacy=...)``: ``login`` is the EDIN email,
 ``secrets`` (encrypted) holds ``password``, ``sid`` and ``sid_used_at``. ``status_detail`` holds one
-of the ``Detail`` messages, stored untranslated and translated when shown.
+of the ``Detail`` codes; the sentence shown for it is translated when shown.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from onboarding.audit import record_call
 from onboarding.models import AccountStatus, Function, Membership, Pharmacy, Provider, ProviderAccount, User
 from onboarding.services import require_member
-from providers.breaker import breaker_for
+from providers import http
 from providers.http import AuthenticationError, InvalidRequest
 
-from .client import CaptchaRequired, EdinClient, EdinSession, build_edin_session
+from .client import PROVIDER, CaptchaRequired, EdinClient, EdinSession, build_edin_session
+from .conf import conf
 
 MANAGERS = (Function.TITULAIRE, Function.ADJOINT)
 
 
 class Detail:
-    """The user-facing reasons kept in ``status_detail`` (message ids, translated when shown)."""
+    """Why a connection is where it is: the codes kept in ``status_detail``."""
 
-    CHECKING = gettext_noop("Checking the email and password with EDIN…")
-    WRONG_CREDENTIALS = gettext_noop("EDIN refused this email and password. Check them and connect again.")
-    CAPTCHA = gettext_noop(
+    CHECKING = "checking"
+    WRONG_CREDENTIALS = "wrong_credentials"
+    CAPTCHA = "captcha_required"
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+
+
+# The sentence shown for each code.
+DETAIL_MESSAGES = {
+    Detail.CHECKING: _("Checking the email and password with EDIN…"),
+    Detail.WRONG_CREDENTIALS: _("EDIN refused this email and password. Check them and connect again."),
+    Detail.CAPTCHA: _(
         "EDIN wants a captcha after several failed sign-ins, which the portal cannot solve. "
         "Sign in once on EDIN's own site with this account, then press “Check again”."
-    )
-    UNREACHABLE = gettext_noop("EDIN could not be reached. Press “Check again” in a few minutes.")
-    REFUSED = gettext_noop("EDIN refused the request. Check the email address and connect again.")
+    ),
+    Detail.UNREACHABLE: _("EDIN could not be reached. Press “Check again” in a few minutes."),
+    Detail.REFUSED: _("EDIN refused the request. Check the email address and connect again."),
+}
 
 
 class NotConnected(Exception):
@@ -78,16 +87,12 @@ def connection_state(account: ProviderAccount | None) -> ConnectionState:
         code = "checking"
     elif account.status == AccountStatus.ACTIVE:
         code = "connected"
-    elif account.status_detail == Detail.CAPTCHA:
-        code = "captcha_required"
-    elif account.status_detail == Detail.UNREACHABLE:
-        code = "unreachable"
-    elif account.status_detail == Detail.REFUSED:
-        code = "refused"
+    elif account.status_detail in (Detail.CAPTCHA, Detail.UNREACHABLE, Detail.REFUSED):
+        code = account.status_detail
     else:
         code = "wrong_credentials"
     label, css = _STATES[code]
-    detail = gettext(account.status_detail) if account is not None and account.status_detail else ""
+    detail = str(DETAIL_MESSAGES.get(account.status_detail, "")) if account is not None else ""
     return ConnectionState(code=code, label=str(label), detail=detail, css=css)
 
 
@@ -101,19 +106,20 @@ def require_manager(user: User, pharmacy: Pharmacy) -> Membership:
     return require_member(user, pharmacy, MANAGERS)
 
 
-@functools.cache
-def _http_session():
-    return build_edin_session()
+def _build(outbound: http.Outbound) -> EdinClient:
+    return EdinClient(
+        conf.BASE_URL,
+        recorder=outbound.recorder,
+        timeout=outbound.timeout,
+        session=outbound.session,
+        breaker=outbound.breaker,
+    )
 
 
 def edin_client() -> EdinClient:
-    """The client for the configured EDIN server, recording every call in the audit trail."""
-    return EdinClient(
-        settings.EDIN_BASE_URL,
-        recorder=record_call,
-        timeout=settings.PROVIDER_TIMEOUT,
-        session=_http_session(),
-        breaker=breaker_for("edin"),
+    """The process's client for the configured EDIN server, recording every call in the audit trail."""
+    return http.client_for(
+        PROVIDER, _build, key=(conf.BASE_URL,), recorder=record_call, session_factory=build_edin_session
     )
 
 
@@ -206,7 +212,7 @@ def open_session(pharmacy: Pharmacy) -> EdinSession:
         account_id=account.pk,
         sid=account.secrets.get("sid", ""),
         used_at=account.secrets.get("sid_used_at"),
-        idle_seconds=settings.EDIN_SESSION_IDLE_SECONDS,
+        idle_seconds=conf.SESSION_IDLE_SECONDS,
     )
 
 

@@ -11,3 +11,7 @@ class McgConfig(AppConfig):
         from .selectors import CLIENT_ID_PREFIX, provider_token_state
 
         revocation.register_clients(CLIENT_ID_PREFIX, provider_token_state)
+
+        from onboarding import registry
+
+        registry.schedule("mcg-purge-expired-revocations", "providers.mcg.tasks.purge_expired_revocations", 3600.0)
