@@ -2,8 +2,8 @@
 
 The domain knows no provider by name: a provider registers its kinds of job
 (``onboarding.jobs.register``), the panels it adds to the pharmacy page, the
-job that starts when someone joins a pharmacy, the dashboard's actions and its
-periodic tasks here.
+job that starts when someone joins a pharmacy, the dashboard's actions, its
+demo data and its periodic tasks here.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class Action:
 
 
 _panels: dict[str, Panel] = {}
+_demo: dict[str, Callable[..., list[str]]] = {}
 _actions: dict[str, Action] = {}
 _join: list[JoinHandler] = []
 
@@ -91,6 +92,16 @@ def register_action(action: Action) -> None:
 
 def actions() -> list[Action]:
     return list(_actions.values())
+
+
+def register_demo(name: str, loader: Callable[..., list[str]]) -> None:
+    """Add to ``load_demo``: ``loader(titulaire=, pharmacy=)`` creates the provider's demo data (idempotently)
+    and returns the lines to print about it (development logins, never real secrets)."""
+    _demo[name] = loader
+
+
+def demo_loaders() -> list[Callable[..., list[str]]]:
+    return list(_demo.values())
 
 
 def schedule(name: str, task: str, every: float) -> None:

@@ -15,3 +15,7 @@ class McgConfig(AppConfig):
         from onboarding import registry
 
         registry.schedule("mcg-purge-expired-revocations", "providers.mcg.tasks.purge_expired_revocations", 3600.0)
+
+        from . import demo
+
+        registry.register_demo("mcg", demo.load)

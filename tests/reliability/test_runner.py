@@ -48,8 +48,8 @@ def fault(**profile):
     faults.set_profile("bimedoc", faults.FaultProfile(**profile) if profile else None)
 
 
-def fault_on_step(override_step, step, **profile):
-    """Set the fault profile only for the given step's call (the other steps run against a healthy sandbox)."""
+def fault_on_step(step, **profile):
+    """Inside the block, set the fault profile only for the given step's call (the other steps run against a healthy sandbox)."""
     original = jobs.step_runner(services.KIND_ONBOARD, step)
 
     def runner(job):
@@ -59,7 +59,7 @@ def fault_on_step(override_step, step, **profile):
         finally:
             fault()
 
-    override_step(services.KIND_ONBOARD, step, runner)
+    return jobs.override_step(services.KIND_ONBOARD, step, runner)
 
 
 # --- Write-ahead audit ---------------------------------------------------------------------
@@ -161,11 +161,11 @@ def test_user_create_that_did_not_land_is_sent_again_and_the_new_id_kept(
 
 @pytest.mark.parametrize("kind", ["reset_rate", "malformed_rate", "timeout_after_rate"])
 def test_pharmacy_create_with_unknown_outcome_needs_attention_and_is_never_sent_again(
-    bimedoc_sandbox, sandbox_state, unpublished, short_read_timeout, override_step, kind
+    bimedoc_sandbox, sandbox_state, unpublished, short_read_timeout, kind
 ):
     job = start()
-    fault_on_step(override_step, PHARMACY, **{kind: 1, "stall_seconds": short_read_timeout})
-    job = run(job)
+    with fault_on_step(PHARMACY, **{kind: 1, "stall_seconds": short_read_timeout}):
+        job = run(job)
     assert job.status == JobStatus.NEEDS_ATTENTION
     assert "not sent again" in job.error and job.steps[PHARMACY]["status"] == "needs_attention"
     assert job.steps[USER]["status"] == "done"
