@@ -30,10 +30,11 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, TextChoices
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,18 +59,16 @@ from .models import AccountStatus, Job, JobStatus, ProviderAccount
 logger = logging.getLogger(__name__)
 
 
-class StepStatus(TextChoices):
+class StepStatus(StrEnum):
     """Where one step of a job stands (kept in ``Job.steps[name]["status"]``)."""
 
-    PENDING = "pending", gettext_lazy("Pending")
-    # Shown only: the first step not done of a running job.
-    RUNNING = "running", gettext_lazy("Running")
-    # Committed before the request leaves: still there later, the outcome is unknown.
-    SENDING = "sending", gettext_lazy("Sending")
-    WAITING = "waiting", gettext_lazy("Waiting for the provider")
-    DONE = "done", gettext_lazy("Done")
-    FAILED = "failed", gettext_lazy("Failed")
-    NEEDS_ATTENTION = "needs_attention", gettext_lazy("Needs attention")
+    PENDING = "pending"
+    RUNNING = "running"  # shown only: the first step not done of a running job
+    SENDING = "sending"  # committed before the request leaves: still there later, the outcome is unknown
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+    NEEDS_ATTENTION = "needs_attention"
 
 
 class StepRefused(ProviderError):
@@ -433,25 +432,21 @@ def _retry_later(job: Job, name: str, exc: RetryableError) -> Job | None:
 def _wait_for_provider(job: Job, name: str) -> None:
     """The circuit is open: wait until it lets a trial call through, without using up the retry budget."""
     declared = kind_of(job)
-    countdown = breaker.seconds_until_retry(declared.provider) + random.uniform(0, max(1.0, declared.retry_policy().base_delay))
-    at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
-    reason = _("%(provider)s is unavailable; trying again at %(time)s.") % {
-        "provider": declared.provider_label,
-        "time": at.strftime("%H:%M:%S"),
-    }
-    _wait(job, name, reason, countdown)
-    raise RetryLater(countdown, provider_unavailable=True)
+    jitter = random.uniform(0, max(1.0, declared.retry_policy().base_delay))
+    countdown = breaker.seconds_until_retry(declared.provider) + jitter
+    _pause(job, name, countdown, _("%(provider)s is unavailable; trying again at %(time)s."))
 
 
 def _wait_for_pace(job: Job, name: str, exc: Throttled) -> None:
     """The provider asked the portal to slow down, or the shared pace has no slot now: wait, without using up retries."""
-    declared = kind_of(job)
     countdown = exc.retry_after + random.uniform(0, 1.0)
+    _pause(job, name, countdown, _("%(provider)s asked the portal to slow down; trying again at %(time)s."))
+
+
+def _pause(job: Job, name: str, countdown: float, message: str) -> None:
+    """Wait ``countdown`` seconds without using up a retry; ``message`` says until when (``%(provider)s``, ``%(time)s``)."""
     at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=countdown))
-    reason = _("%(provider)s asked the portal to slow down; trying again at %(time)s.") % {
-        "provider": declared.provider_label,
-        "time": at.strftime("%H:%M:%S"),
-    }
+    reason = message % {"provider": kind_of(job).provider_label, "time": at.strftime("%H:%M:%S")}
     _wait(job, name, reason, countdown)
     raise RetryLater(countdown, provider_unavailable=True)
 

@@ -67,28 +67,24 @@ def test_a_two_step_job_of_a_new_provider_runs_to_the_end(start):
     assert example.remote["calls"] == 2
 
 
-def test_a_transient_failure_is_retried_after_the_checkpointed_step(start, override_step):
-    failures = []
+@pytest.mark.parametrize("failures", [1, 3])
+def test_a_transient_failure_is_retried_with_the_kinds_policy_then_fails_the_job(start, override_step, failures):
+    """The kind allows 2 retries: one failure is retried after the checkpointed step, three fail the job."""
+    tries = []
 
-    def unavailable_once(job):
-        if not failures:
-            failures.append(1)
+    def unavailable(job):
+        tries.append(1)
+        if len(tries) <= failures:
             raise RetryableError("Example is unavailable (503).", provider=example.PROVIDER)
         example.confirm_account(job)
 
-    override_step(example.KIND, example.CONFIRM, unavailable_once)
+    override_step(example.KIND, example.CONFIRM, unavailable)
     job = start()
-    assert job.status == JobStatus.SUCCEEDED, job.error
-    assert job.steps[example.CONFIRM]["failures"] == 1
     assert len(example.remote["accounts"]) == 1  # the first step was not repeated
-
-
-def test_past_the_retry_policy_the_job_fails_with_the_reason(start, override_step):
-    def always_unavailable(job):
-        raise RetryableError("Example is unavailable (503).", provider=example.PROVIDER)
-
-    override_step(example.KIND, example.CONFIRM, always_unavailable)
-    job = start()
+    assert job.steps[example.CONFIRM]["failures"] == failures
+    if failures == 1:
+        assert job.status == JobStatus.SUCCEEDED, job.error
+        return
     assert job.status == JobStatus.FAILED
     assert job.error == "Example did not answer properly after 3 attempts (Example is unavailable (503).). Try again later."
     assert job.steps[example.CONFIRM]["status"] == jobs.StepStatus.FAILED

@@ -1,4 +1,4 @@
-"""Fixtures for the reliability tests: the Bimedoc sandbox over real HTTP (shared with the Bimedoc tests)."""
+"""Fixtures for the job engine's tests: the Bimedoc sandbox over real HTTP (shared with the Bimedoc tests)."""
 
 import pytest
 
