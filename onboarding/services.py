@@ -176,3 +176,34 @@ def activate_account(account: ProviderAccount, **fields) -> ProviderAccount:
     account.verified_at = timezone.now()
     account.save()
     return account
+
+
+def lock_account(provider: str, *, pk: int | None = None, create: bool = False, **owner) -> ProviderAccount | None:
+    """The account locked for update (in the caller's transaction): by ``pk``, or by owner (``user=`` or ``pharmacy=``).
+
+    ``create``: an owner without an account at the provider gets a pending one.
+    """
+    accounts = ProviderAccount.objects.select_for_update().filter(provider=provider)
+    if pk is not None:
+        return accounts.filter(pk=pk).first()
+    lookup = _owner(owner.get("user"), owner.get("pharmacy"))
+    if create:
+        account, _created = accounts.get_or_create(provider=provider, **lookup)
+        return account
+    return accounts.filter(**lookup).first()
+
+
+def change_account(account: ProviderAccount, **fields) -> ProviderAccount:
+    """Save changes to an account's own fields (status, status_detail, login, secrets, remote_id, verified_at)."""
+    unknown = set(fields) - {"status", "status_detail", "login", "secrets", "remote_id", "verified_at"}
+    if unknown:
+        raise TypeError(f"Not an account field: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.save(update_fields=[*fields, "updated_at"])
+    return account
+
+
+def mark_account_if(pk: int, *, status_is: str, **fields) -> bool:
+    """Change the account in one statement only while its status is ``status_is``; whether it did."""
+    return bool(ProviderAccount.objects.filter(pk=pk, status=status_is).update(**fields, updated_at=timezone.now()))

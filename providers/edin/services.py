@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from onboarding import services as onboarding_services
 from onboarding.audit import record_call
 from onboarding.models import AccountStatus, Function, Membership, Pharmacy, Provider, ProviderAccount, User
 from onboarding.services import require_member
@@ -129,15 +130,15 @@ def connect(*, pharmacy: Pharmacy, email: str, password: str, requested_by: User
     from .tasks import verify_connection
 
     require_manager(requested_by, pharmacy)
-    account, _created = ProviderAccount.objects.select_for_update().get_or_create(
-        provider=Provider.EDIN, pharmacy=pharmacy, user=None
+    account = onboarding_services.lock_account(Provider.EDIN, pharmacy=pharmacy, create=True)
+    onboarding_services.change_account(
+        account,
+        login=email.strip().lower(),
+        secrets={"password": password},
+        status=AccountStatus.PENDING,
+        status_detail=Detail.CHECKING,
+        verified_at=None,
     )
-    account.login = email.strip().lower()
-    account.secrets = {"password": password}
-    account.status = AccountStatus.PENDING
-    account.status_detail = Detail.CHECKING
-    account.verified_at = None
-    account.save()
     verify_connection.delay_on_commit(account.pk, requested_by.pk)
     return account
 
@@ -148,12 +149,10 @@ def check_again(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount:
     from .tasks import verify_connection
 
     require_manager(requested_by, pharmacy)
-    account = ProviderAccount.objects.select_for_update().filter(pk=getattr(edin_account(pharmacy), "pk", None)).first()
+    account = onboarding_services.lock_account(Provider.EDIN, pharmacy=pharmacy)
     if account is None or account.status == AccountStatus.DISCONNECTED or not account.secrets.get("password"):
         raise NotConnected(gettext("Connect an EDIN account first."))
-    account.status = AccountStatus.PENDING
-    account.status_detail = Detail.CHECKING
-    account.save(update_fields=["status", "status_detail", "updated_at"])
+    onboarding_services.change_account(account, status=AccountStatus.PENDING, status_detail=Detail.CHECKING)
     verify_connection.delay_on_commit(account.pk, requested_by.pk)
     return account
 
@@ -162,15 +161,12 @@ def check_again(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount:
 def disconnect(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount | None:
     """Forget the pharmacy's EDIN password and session; the email stays to ease reconnecting."""
     require_manager(requested_by, pharmacy)
-    account = ProviderAccount.objects.select_for_update().filter(pk=getattr(edin_account(pharmacy), "pk", None)).first()
+    account = onboarding_services.lock_account(Provider.EDIN, pharmacy=pharmacy)
     if account is None:
         return None
-    account.secrets = {}
-    account.status = AccountStatus.DISCONNECTED
-    account.status_detail = ""
-    account.verified_at = None
-    account.save()
-    return account
+    return onboarding_services.change_account(
+        account, secrets={}, status=AccountStatus.DISCONNECTED, status_detail="", verified_at=None
+    )
 
 
 def verify(account_id: int) -> ProviderAccount | None:
@@ -195,8 +191,8 @@ def verify(account_id: int) -> ProviderAccount | None:
 
 def mark_unreachable(account_id: int) -> None:
     """After the last attempt to reach EDIN: ask the pharmacy to check again later."""
-    ProviderAccount.objects.filter(pk=account_id, status=AccountStatus.PENDING).update(
-        status=AccountStatus.NEEDS_ATTENTION, status_detail=Detail.UNREACHABLE, updated_at=timezone.now()
+    onboarding_services.mark_account_if(
+        account_id, status_is=AccountStatus.PENDING, status=AccountStatus.NEEDS_ATTENTION, status_detail=Detail.UNREACHABLE
     )
 
 
@@ -240,7 +236,7 @@ class PharmacySession(EdinSession):
 @transaction.atomic
 def _save_outcome(account_id, login, password, status, detail, *, sid="", used_at=None) -> ProviderAccount | None:
     """Record a login's outcome, unless the account's credentials changed (or it was disconnected) meanwhile."""
-    account = ProviderAccount.objects.select_for_update().filter(pk=account_id).first()
+    account = onboarding_services.lock_account(Provider.EDIN, pk=account_id)
     if (
         account is None
         or account.status == AccountStatus.DISCONNECTED
@@ -252,12 +248,11 @@ def _save_outcome(account_id, login, password, status, detail, *, sid="", used_a
     if sid:
         secrets.update(sid=sid, sid_used_at=used_at)
     first_success = status == AccountStatus.ACTIVE and account.status != AccountStatus.ACTIVE
-    account.secrets = secrets
-    account.status = status
-    account.status_detail = detail
-    if first_success or (status == AccountStatus.ACTIVE and account.verified_at is None):
-        account.verified_at = timezone.now()
+    verified_at = account.verified_at
+    if first_success or (status == AccountStatus.ACTIVE and verified_at is None):
+        verified_at = timezone.now()
     elif status != AccountStatus.ACTIVE:
-        account.verified_at = None
-    account.save()
-    return account
+        verified_at = None
+    return onboarding_services.change_account(
+        account, secrets=secrets, status=status, status_detail=detail, verified_at=verified_at
+    )
