@@ -177,10 +177,6 @@ def kind_of(job_or_name: Job | str) -> JobKind:
         raise LookupError(f"No runner for jobs of kind {name!r}") from None
 
 
-def is_known(job: Job) -> bool:
-    return job.kind in _kinds
-
-
 def page_url(job: Job) -> str:
     """The page that follows the job, when its kind has one ("" otherwise)."""
     declared = _kinds.get(job.kind)
@@ -246,14 +242,6 @@ def publishing(publish: Callable[[Job], None] | None) -> Iterator[None]:
         _publisher = previous
 
 
-def default_publisher() -> Callable[..., None]:
-    """How jobs are sent to the worker when nothing overrides it."""
-    return _publish
-
-
-# --- Starting, retrying, settling ---------------------------------------------------------
-
-
 def create(kind: str, **fields) -> Job:
     """Create a job of a registered kind with every step pending, and send it once the transaction commits."""
     declared = kind_of(kind)
@@ -267,10 +255,6 @@ def create(kind: str, **fields) -> Job:
 def busy(**filters) -> QuerySet[Job]:
     """Jobs of the registered kinds matching ``filters`` that have not stopped yet."""
     return Job.objects.filter(**filters).filter(status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.WAITING))
-
-
-def of_kinds(names, **filters) -> QuerySet[Job]:
-    return Job.objects.filter(kind__in=list(names), **filters)
 
 
 def retry(job: Job, *, by=None, checked: bool = False) -> Job:
@@ -574,23 +558,3 @@ def sweep(now=None, limit: int = 1000) -> int:
     if count:
         logger.warning("Sweep re-enqueued %s job(s) left behind", count)
     return count
-
-
-__all__ = [
-    "JobKind",
-    "RetryLater",
-    "Settle",
-    "Step",
-    "StepRefused",
-    "StepStatus",
-    "checkpoint",
-    "enqueue",
-    "kind_of",
-    "kinds",
-    "override_step",
-    "publishing",
-    "register",
-    "retry",
-    "run",
-    "sweep",
-]
