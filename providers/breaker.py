@@ -250,6 +250,12 @@ def seconds_until_retry(provider: str) -> float:
     return breaker_for(provider).seconds_until_retry()
 
 
+def forget() -> None:
+    """Drop this process's breaker handles: the next call builds them again from the settings (the state stays shared)."""
+    with _lock:
+        _breakers.clear()
+
+
 def reset(provider: str) -> None:
     """Close the provider's circuit (admins, tests)."""
     breaker_for(provider).close()

@@ -208,6 +208,8 @@ class Outbound:
     rate_limiter: RateLimiter | None
     timeout: tuple[float, float]
     recorder: Recorder
+    # What else the client depends on, as given to the factory (a base URL, credentials).
+    key: tuple = ()
 
 
 class ClientFactory:
@@ -258,7 +260,7 @@ class ClientFactory:
                     limiter = RateLimiter(
                         provider, max_rps=max_rps, storage_uri=conf.rate_limit.STORAGE_URL, max_wait=max_wait
                     )
-                outbound = Outbound(provider, session, breaker_for(provider), limiter, timeout, recorder)
+                outbound = Outbound(provider, session, breaker_for(provider), limiter, timeout, recorder, key)
                 self._built[full_key] = (build(outbound), session)
             return self._built[full_key][0]
 

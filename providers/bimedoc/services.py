@@ -46,10 +46,11 @@ COLLEAGUE_FUNCTIONS = (Function.ADJOINT, Function.STAGIAIRE)
 
 
 def _build(outbound: http.Outbound) -> BimedocClient:
+    base_url, partner_id, api_key = outbound.key
     return BimedocClient(
-        base_url=conf.BASE_URL,
-        partner_id=conf.PARTNER_ID,
-        api_key=conf.API_KEY,
+        base_url=base_url,
+        partner_id=partner_id,
+        api_key=api_key,
         recorder=outbound.recorder,
         timeout=outbound.timeout,
         session=outbound.session,

@@ -108,8 +108,9 @@ def require_manager(user: User, pharmacy: Pharmacy) -> Membership:
 
 
 def _build(outbound: http.Outbound) -> EdinClient:
+    (base_url,) = outbound.key
     return EdinClient(
-        conf.BASE_URL,
+        base_url,
         recorder=outbound.recorder,
         timeout=outbound.timeout,
         session=outbound.session,

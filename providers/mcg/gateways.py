@@ -50,18 +50,7 @@ class HttpGateway:
 
         self.api_key = settings.DELIVERY_GATEWAY_API_KEY if api_key is None else api_key
         base_url = base_url or settings.DELIVERY_GATEWAY_URL
-
-        def build(outbound: Outbound) -> HttpTransport:
-            return HttpTransport(
-                provider=outbound.provider,
-                base_url=base_url,
-                recorder=outbound.recorder,
-                timeout=outbound.timeout,
-                session=outbound.session,
-                breaker=outbound.breaker,
-            )
-
-        self.transport = client_for(PROVIDER, build, key=(base_url,), recorder=recorder or record_call)
+        self.transport = client_for(PROVIDER, _build_transport, key=(base_url,), recorder=recorder or record_call)
 
     def send(self, message: OutgoingMessage) -> str:
         body = {
@@ -85,6 +74,18 @@ class HttpGateway:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise self.transport.record_invalid_response("send_message", "POST", "messages", response, "not a message receipt")
         return data["id"]
+
+
+def _build_transport(outbound: Outbound) -> HttpTransport:
+    (base_url,) = outbound.key
+    return HttpTransport(
+        provider=outbound.provider,
+        base_url=base_url,
+        recorder=outbound.recorder,
+        timeout=outbound.timeout,
+        session=outbound.session,
+        breaker=outbound.breaker,
+    )
 
 
 class NoRecipient(InvalidRequest):

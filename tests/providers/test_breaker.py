@@ -21,11 +21,11 @@ def fresh_breakers(settings):
         pytest.skip("the shared breaker needs Redis (CACHE_URL=rediscache://...)")
     settings.CIRCUIT_BREAKER_FAIL_MAX = 3
     settings.CIRCUIT_BREAKER_RESET_TIMEOUT = 1
-    breakers._breakers.clear()
+    breakers.forget()
     breakers.reset("flaky")
     yield
     breakers.reset("flaky")
-    breakers._breakers.clear()
+    breakers.forget()
 
 
 def transport():
