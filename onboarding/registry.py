@@ -58,8 +58,23 @@ class Action:
     element_id: str = ""
 
 
+@dataclass(frozen=True)
+class Demo:
+    """What a provider adds to ``load_demo``: demo data, and what to tell the person who runs it.
+
+    Both are called with ``titulaire=`` and ``pharmacy=`` (the demo's) and are safe to run again.
+    ``load`` runs in the demo's transaction and returns lines for "Demo API clients" (development
+    logins, never real secrets). ``after`` runs once it committed (jobs have run by then) and returns
+    ``(notes, steps)``: lines to print now, and the steps to add to "Click first".
+    """
+
+    name: str
+    load: Callable[..., list[str]] | None = None
+    after: Callable[..., tuple[list[str], list[str]]] | None = None
+
+
 _panels: dict[str, Panel] = {}
-_demo: dict[str, Callable[..., list[str]]] = {}
+_demo: dict[str, Demo] = {}
 _actions: dict[str, Action] = {}
 _join: list[JoinHandler] = []
 
@@ -94,13 +109,12 @@ def actions() -> list[Action]:
     return list(_actions.values())
 
 
-def register_demo(name: str, loader: Callable[..., list[str]]) -> None:
-    """Add to ``load_demo``: ``loader(titulaire=, pharmacy=)`` creates the provider's demo data (idempotently)
-    and returns the lines to print about it (development logins, never real secrets)."""
-    _demo[name] = loader
+def register_demo(demo: Demo) -> None:
+    """Add a provider's part to ``load_demo`` (development only)."""
+    _demo[demo.name] = demo
 
 
-def demo_loaders() -> list[Callable[..., list[str]]]:
+def demos() -> list[Demo]:
     return list(_demo.values())
 
 

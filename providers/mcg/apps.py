@@ -18,4 +18,4 @@ class McgConfig(AppConfig):
 
         from . import demo
 
-        registry.register_demo("mcg", demo.load)
+        registry.register_demo(registry.Demo("mcg", load=demo.load))

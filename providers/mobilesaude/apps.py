@@ -16,4 +16,4 @@ class MobilesaudeConfig(AppConfig):
 
         from . import demo
 
-        registry.register_demo("mobilesaude", demo.load)
+        registry.register_demo(registry.Demo("mobilesaude", load=demo.load))

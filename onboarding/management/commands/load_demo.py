@@ -59,7 +59,14 @@ class Command(BaseCommand):
             if not titulaire.cpf:
                 services.update_profile(titulaire, cpf=DEMO_CPF, birth_date=datetime.date(1990, 5, 17))
             # What each provider adds to the demo (API clients, inbox content), as it registered it.
-            lines = [line for loader in registry.demo_loaders() for line in loader(titulaire=titulaire, pharmacy=pharmacy)]
+            lines = [line for demo in registry.demos() if demo.load for line in demo.load(titulaire=titulaire, pharmacy=pharmacy)]
+        steps = []
+        for demo in registry.demos():
+            if demo.after:
+                notes, more = demo.after(titulaire=titulaire, pharmacy=pharmacy)
+                for note in notes:
+                    self.stdout.write(note)
+                steps += more
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         for email, _first, _last, function in DEMO_PEOPLE:
             self.stdout.write(f"  {email:<28} {function or 'admin (Django admin at /admin/)'}")
@@ -67,3 +74,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo API clients (development only):"))
             for line in lines:
                 self.stdout.write(f"  {line}")
+        if steps:
+            self.stdout.write(self.style.SUCCESS("Click first:"))
+            for number, step in enumerate(steps, 1):
+                self.stdout.write(f"  {number}. {step}")
