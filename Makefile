@@ -38,9 +38,11 @@ system-deps:
 	@scripts/system-deps.sh
 
 # A development process: debug on (development keys, console email and gateway, the sandbox).
+# The demo pharmacy is put on Bimedoc (the sandbox, in-process) before the server starts.
 run: export DJANGO_DEBUG = true
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/python manage.py load_demo
 	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
