@@ -31,8 +31,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# Test-only JavaScript (axe-core for the accessibility checks), pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
 install: $(VENV)/.runtime
-install-dev: $(VENV)/.dev
+install-dev: $(VENV)/.dev node_modules/.package-lock.json
 
 system-deps:
 	@scripts/system-deps.sh
@@ -78,4 +82,4 @@ soak: install-dev
 	$(BIN)/python bench/soak.py --n $(N) $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles test-artifacts .pytest_cache

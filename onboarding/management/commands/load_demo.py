@@ -115,7 +115,10 @@ class Command(BaseCommand):
         with inprocess.mounted(session) if in_process else contextlib.nullcontext():
             remote = bimedoc.pharmacy_account(pharmacy)
             if remote is None or not remote.is_active:
-                self._report(bimedoc.start_pharmacy_onboarding(pharmacy=pharmacy, by=titulaire))
+                job = bimedoc.start_pharmacy_onboarding(pharmacy=pharmacy, by=titulaire)
+                if job.status == JobStatus.FAILED:  # e.g. the last load_demo could not reach Bimedoc
+                    job = bimedoc.retry_job(job, by=titulaire)
+                self._report(job)
             account = bimedoc.user_account(adjoint)
             remote = bimedoc.pharmacy_account(pharmacy)
             if remote is not None and remote.is_active and (account is None or not account.remote_id):

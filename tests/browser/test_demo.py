@@ -1,0 +1,44 @@
+"""make run's demo in a real browser: log in as the demo titulaire, open the pharmacy, "Open Bimedoc", signed in."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.conftest import screenshot
+from tests.providers.bimedoc.conftest import bimedoc_sandbox  # noqa: F401 - fixture
+
+from .axe import assert_accessible, violations
+
+pytestmark = pytest.mark.browser
+
+
+def test_demo_titulaire_opens_bimedoc_on_the_first_click(page, bimedoc_sandbox, settings):  # noqa: F811
+    settings.DEBUG = True  # load_demo is for development processes, as make run starts them
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert 'Click "Open Bimedoc"' in out.getvalue()
+    settings.DEBUG = False
+
+    page.goto("/accounts/login/")
+    assert_accessible(page)
+    page.get_by_label("Email").fill("titulaire@demo.example")
+    page.get_by_label("Password").fill("demo-pharmacy-2024")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("link", name="Pharmacie de la Gare (demo)").click()
+    expect(page.locator("#bimedoc-members")).to_contain_text("Active")
+    assert_accessible(page)
+    screenshot(page, "demo-pharmacy")
+    page.get_by_role("button", name="Open Bimedoc").click()
+    expect(page).to_have_url(re.compile(r"/sandbox/bimedoc-app/sso/\?pharmacy=\d+&sso_token="))
+    expect(page.locator("#sso-welcome")).to_contain_text("Welcome, Camille")
+    expect(page.locator("#sso-user")).to_contain_text("titulaire@demo.example")
+    expect(page.locator("#sso-pharmacy")).to_contain_text("Pharmacie de la Gare (demo)")
+    screenshot(page, "demo-bimedoc-signed-in")
+
+
+def test_the_accessibility_check_finds_what_it_must(page):
+    page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png"></main></body></html>')
+    assert "image-alt" in [v["id"] for v in violations(page)]
