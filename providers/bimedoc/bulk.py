@@ -135,9 +135,8 @@ def _line_of(text: str, index: int) -> int:
 def _check_header(header: list[str]) -> None:
     problems = []
     if len(header) == 1 and any(sep in header[0] for sep in "|:,;\t ") and header[0] not in COLUMNS:
-        problems.append(
-            Problem(1, "", _("The columns are not separated by commas, semicolons or tabs: %(header)s") % {"header": header[0][:200]})
-        )
+        message = _("The columns are not separated by commas, semicolons or tabs: %(header)s") % {"header": header[0][:200]}
+        problems.append(Problem(1, "", message))
     else:
         seen = set()
         for name in header:
@@ -158,10 +157,8 @@ def _check_header(header: list[str]) -> None:
 def _validate(number: int, header: list[str], cells: list[str]) -> Row:
     row = Row(number=number)
     if len(cells) != len(header):
-        row.add(
-            "",
-            _("This row has %(cells)s cells where the header has %(columns)s columns.") % {"cells": len(cells), "columns": len(header)},
-        )
+        message = _("This row has %(cells)s cells where the header has %(columns)s columns.")
+        row.add("", message % {"cells": len(cells), "columns": len(header)})
         return row
     raw = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
     row.email = raw.get("email", "").lower()
