@@ -42,6 +42,7 @@
       label.textContent = r.state_label;
       label.className = "bulk-state bulk-state-" + r.state;
       setText(tr.querySelector(".reason"), r.reason);
+      setText(tr.querySelector(".outcome"), r.outcome);
       var job = tr.querySelector(".job");
       if (r.job_url && !job.querySelector("a")) {
         var a = document.createElement("a");
