@@ -327,6 +327,13 @@ class OutboundCallAdmin(admin.ModelAdmin):
                 "p95": health.chart_points([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
                 "p99": health.chart_points([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
                 "latency_top": _latency_top(h),
+                # A dot on every known value: one bucket with calls is a point, not an empty frame.
+                "dots": {
+                    "success": health.chart_coordinates([b.success_rate for b in h.buckets], 480, 120, top=100),
+                    "p50": health.chart_coordinates([b.p50 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                    "p95": health.chart_coordinates([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                    "p99": health.chart_coordinates([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                },
             }
             for h in providers
         ]
