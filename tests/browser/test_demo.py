@@ -24,6 +24,7 @@ def test_demo_titulaire_opens_bimedoc_on_the_first_click(page, bimedoc_sandbox, 
 
     page.goto("/accounts/login/")
     assert_accessible(page)
+    assert gap_under_header(page, ".card") >= 16  # a one-card page keeps a margin under the header
     page.get_by_label("Email").fill("titulaire@demo.example")
     page.get_by_label("Password").fill("demo-pharmacy-2024")
     page.get_by_role("button", name="Log in", exact=True).click()
@@ -37,6 +38,20 @@ def test_demo_titulaire_opens_bimedoc_on_the_first_click(page, bimedoc_sandbox, 
     expect(page.locator("#sso-user")).to_contain_text("titulaire@demo.example")
     expect(page.locator("#sso-pharmacy")).to_contain_text("Pharmacie de la Gare (demo)")
     screenshot(page, "demo-bimedoc-signed-in")
+
+
+def gap_under_header(page, selector) -> float:
+    header = page.locator(".site-header").bounding_box()
+    return page.locator(selector).first.bounding_box()["y"] - (header["y"] + header["height"])
+
+
+def test_one_card_pages_keep_a_margin_under_the_header(page, bimedoc_sandbox):  # noqa: F811
+    for url in ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
+        page.goto(url)
+        assert gap_under_header(page, "main .card") >= 16, url
+    page.set_viewport_size({"width": 375, "height": 700})
+    page.goto("/accounts/login/")
+    assert gap_under_header(page, "main .card") >= 16
 
 
 def test_the_accessibility_check_finds_what_it_must(page):
