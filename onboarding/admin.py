@@ -37,13 +37,28 @@ def change_link(obj, label=None):
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
-class MembershipInline(admin.TabularInline):
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose fields carry their label for assistive technology (the column headers are not tied to them)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for name, field in form.fields.items():
+                    field.widget.attrs.setdefault("aria-label", str(field.label or name))
+
+        return Labelled
+
+
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "pharmacy"]
 
 
-class ProviderAccountInline(admin.TabularInline):
+class ProviderAccountInline(LabelledTabularInline):
     model = ProviderAccount
     extra = 0
     fields = ("provider", "remote_id", "login", "status", "verified_at", "updated_at")
