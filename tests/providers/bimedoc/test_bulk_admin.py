@@ -162,3 +162,33 @@ def test_anonymous_uploads_go_to_the_login_page(client, db):
     response = upload(client, GOOD)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert not BulkUpload.objects.exists()
+
+
+def test_starting_twice_starts_each_row_once(admin_client, bimedoc_sandbox):
+    from providers.bimedoc import bulk_uploads
+
+    upload(admin_client, GOOD)
+    stored = BulkUpload.objects.get()
+    assert bulk_uploads.start(stored.pk) == 0  # a redelivered task finds nothing left to start
+    assert Job.objects.count() == 2
+
+
+def test_a_row_that_can_no_longer_start_is_refused_with_its_reason(admin, bimedoc_sandbox):
+    from providers.bimedoc import bulk_uploads
+    from providers.bimedoc.models import BulkUploadRow
+
+    from .test_pharmacy_page import onboarded
+
+    onboarded("anne@example.com")  # got a Bimedoc account after the file was checked
+    stored = BulkUpload.objects.create(uploaded_by=admin, file_name="f.csv", size=1, sha256="", status=UploadStatus.STARTING)
+    BulkUploadRow.objects.create(
+        upload=stored, line=2, email="anne@example.com", outcome=RowOutcome.QUEUED,
+        data={"profile": {"first_name": "Anne", "last_name": "Martin", "mobile_number": "", "rpps_number": "", "gender": "f"},
+              "pharmacy": {"name": "Pharmacie Z", "phone_number": "", "street": "", "city": "", "postcode": ""}},
+    )  # fmt: skip
+    assert bulk_uploads.start(stored.pk) == 1
+    row = stored.rows.get()
+    assert row.outcome == RowOutcome.REFUSED and "already has a Bimedoc account" in row.problems[0]["message"]
+    stored.refresh_from_db()
+    assert stored.status == UploadStatus.STARTED
+    assert bulk_uploads.progress(stored)["is_final"]
