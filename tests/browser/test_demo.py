@@ -57,3 +57,26 @@ def test_one_card_pages_keep_a_margin_under_the_header(page, bimedoc_sandbox):  
 def test_the_accessibility_check_finds_what_it_must(page):
     page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png"></main></body></html>')
     assert "image-alt" in [v["id"] for v in violations(page)]
+
+
+@pytest.mark.worker
+def test_a_pharmacy_not_on_bimedoc_is_put_there_with_one_button(celery_worker, page, bimedoc_sandbox):  # noqa: F811
+    from onboarding import services as onboarding_services
+    from tests.providers.bimedoc.conftest import PASSWORD, make_staff
+
+    titulaire = make_staff("claire@example.com")
+    pharmacy = onboarding_services.create_pharmacy(titulaire=titulaire, name="Pharmacie du Port", city="Brest")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("claire@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.goto(pharmacy.get_absolute_url())
+    expect(page.locator("#bimedoc-panel")).to_contain_text("This pharmacy is not on Bimedoc.")
+    screenshot(page, "pharmacy-not-on-bimedoc")
+    page.get_by_role("button", name="Put the pharmacy on Bimedoc").click()
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
+    expect(page.locator("#job-done")).to_be_visible(timeout=30000)
+    page.goto(pharmacy.get_absolute_url())
+    page.get_by_role("button", name="Open Bimedoc").click()
+    expect(page.locator("#sso-user")).to_contain_text("claire@example.com")
+    expect(page.locator("#sso-pharmacy")).to_contain_text("Pharmacie du Port")
