@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from onboarding import services
-from onboarding.models import Function, JobStatus, Pharmacy, User
+from onboarding.models import Function, Job, JobStatus, Pharmacy, User
 from providers.bimedoc import services as bimedoc
 from providers.mcg import services as mcg
 from providers.mcg.models import ServiceProvider
@@ -122,13 +122,17 @@ class Command(BaseCommand):
             account = bimedoc.user_account(adjoint)
             remote = bimedoc.pharmacy_account(pharmacy)
             if remote is not None and remote.is_active and (account is None or not account.remote_id):
-                job = bimedoc.start_colleague_job(
-                    pharmacy=pharmacy,
-                    user=adjoint,
-                    function=Function.ADJOINT,
-                    requested_by=titulaire,
-                    details={k: getattr(adjoint, k) for k in bimedoc.PERSON_FIELDS},
-                )
+                job = Job.objects.filter(kind=bimedoc.KIND_ADD_COLLEAGUE, user=adjoint, pharmacy=pharmacy).first()
+                if job is None:
+                    job = bimedoc.start_colleague_job(
+                        pharmacy=pharmacy,
+                        user=adjoint,
+                        function=Function.ADJOINT,
+                        requested_by=titulaire,
+                        details={k: getattr(adjoint, k) for k in bimedoc.PERSON_FIELDS},
+                    )
+                elif job.status == JobStatus.FAILED:
+                    job = bimedoc.retry_job(job, by=titulaire)
                 self._report(job)
         ready = bimedoc.is_linked(titulaire, pharmacy) and bimedoc.pharmacy_account(pharmacy).is_active
         if ready:
