@@ -199,6 +199,60 @@ def start_onboarding(*, titulaire: User, profile: dict, pharmacy_fields: dict, i
     return job
 
 
+def start_pharmacy_onboarding(*, pharmacy: Pharmacy, by: User) -> Job:
+    """Put a pharmacy the portal already has on Bimedoc with its titulaire ``by``: the wizard's last step, once.
+
+    The same job as the wizard's (create the titulaire's Bimedoc user, then the
+    pharmacy); asking again answers with the job already started.
+    """
+    onboarding_services.require_member(by, pharmacy, functions=[Function.TITULAIRE])
+    onboarding_services.require_verified_email(by)
+    key = f"pharmacy:{pharmacy.public_id}"
+    existing = Job.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    remote = pharmacy_account(pharmacy)
+    if remote is not None and remote.is_active:
+        raise ValidationError(_("The pharmacy is on Bimedoc already."))
+    check_can_get_account(by)
+    try:
+        with transaction.atomic():
+            _ensure_pharmacy_account(pharmacy)
+            _ensure_user_account(by)
+            job = Job.objects.create(
+                kind=KIND_ONBOARD,
+                pharmacy=pharmacy,
+                user=by,
+                requested_by=by,
+                idempotency_key=key,
+                steps={name: {"status": "pending"} for name in JOB_STEPS[KIND_ONBOARD]},
+                payload={"function": Function.TITULAIRE, "person": _person(by, {k: getattr(by, k) for k in PERSON_FIELDS})},
+            )
+            _enqueue(job)
+    except IntegrityError:
+        existing = Job.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+def pharmacy_onboarding_refusal(pharmacy: Pharmacy, user: User) -> list[str] | None:
+    """Why ``user`` cannot put the pharmacy on Bimedoc now ([] when they can; None when there is nothing to offer)."""
+    if not Membership.objects.filter(user=user, pharmacy=pharmacy, function=Function.TITULAIRE).exists():
+        return None
+    remote = pharmacy_account(pharmacy)
+    if remote is not None and (remote.is_active or remote.remote_id):
+        return None
+    if Job.objects.filter(kind=KIND_ONBOARD, pharmacy=pharmacy).exists():
+        return None  # under way, or stopped: its job page says what to do
+    try:
+        check_can_get_account(user)
+    except ValidationError as exc:
+        return exc.messages
+    return []
+
+
 def add_colleague(*, pharmacy: Pharmacy, by: User, function: str, email: str, **profile) -> Invitation:
     """Invite a colleague (adjoint or stagiaire) to the pharmacy; their Bimedoc user is created once they accept.
 

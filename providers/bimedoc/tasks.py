@@ -19,3 +19,11 @@ def run_job(self, job_id: int):
             # In-process (no broker) there is no "later": the job stays waiting and the sweep takes it up.
             return
         raise self.retry(countdown=later.countdown)
+
+
+@shared_task(ignore_result=True)
+def start_bulk_upload(upload_id: int):
+    """Start the onboardings of an uploaded file's rows, one after another."""
+    from . import bulk_uploads
+
+    return bulk_uploads.start(upload_id)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SandboxConfig(AppConfig):
     name = "providers.sandbox"
     label = "sandbox"
-    verbose_name = "Sandbox"
+    verbose_name = _("Sandbox")

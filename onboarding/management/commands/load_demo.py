@@ -1,5 +1,6 @@
-"""Load demo staff and a demo pharmacy (development only) and print the logins."""
+"""Load demo staff and a demo pharmacy on Bimedoc (development only) and print the logins and what to click first."""
 
+import contextlib
 import datetime
 import uuid
 
@@ -8,12 +9,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from onboarding import services
-from onboarding.models import Function, Pharmacy, User
+from onboarding.models import Function, Job, JobStatus, Pharmacy, User
+from providers.bimedoc import services as bimedoc
 from providers.mcg import services as mcg
 from providers.mcg.models import ServiceProvider
 from providers.mcg.schemas import ServiceCall
 from providers.mobilesaude import services as mobilesaude
 from providers.mobilesaude.models import IntegrationClient
+from providers.sandbox import inprocess
 
 DEMO_PASSWORD = "demo-pharmacy-2024"  # development data only; refused when DEBUG is off
 DEMO_API_SECRET = "demo-api-secret-not-for-production-0001"  # noqa: S105 - development data only
@@ -30,9 +33,15 @@ DEMO_PEOPLE = [
 
 
 class Command(BaseCommand):
-    help = "Load demo staff and a demo pharmacy, then print the demo logins (development only)."
+    help = (
+        "Load demo staff and a demo pharmacy, put the pharmacy and its titulaire and adjoint on Bimedoc "
+        "(the sandbox, reached in-process), then print the demo logins and what to click first (development only)."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="", help="Where the portal will be served (default: PUBLIC_BASE_URL).")
+
+    def handle(self, *args, url="", **options):
         if not settings.DEBUG:
             raise CommandError("Demo data is for development only (DJANGO_DEBUG is false).")
         with transaction.atomic():
@@ -70,6 +79,7 @@ class Command(BaseCommand):
             if not titulaire.cpf:
                 services.update_profile(titulaire, cpf=DEMO_CPF, birth_date=datetime.date(1990, 5, 17))
             self._api_clients(titulaire, pharmacy)
+        on_bimedoc = self._bimedoc(pharmacy)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         for email, _first, _last, function in DEMO_PEOPLE:
             self.stdout.write(f"  {email:<28} {function or 'admin (Django admin at /admin/)'}")
@@ -81,6 +91,60 @@ class Command(BaseCommand):
             f"  Service provider {DEMO_PROVIDER_ID}: client_id={DEMO_CLIENT_ID} client_secret={DEMO_API_SECRET} "
             f"service_token={DEMO_SERVICE_TOKEN} service_ids=[1]"
         )
+        base = (url or settings.PUBLIC_BASE_URL).rstrip("/")
+        self.stdout.write(self.style.SUCCESS("Click first:"))
+        self.stdout.write(f"  1. Open {base}/accounts/login/ and log in as titulaire@demo.example / {DEMO_PASSWORD}")
+        self.stdout.write(f"  2. Open the pharmacy \"{pharmacy.name}\" ({base}{pharmacy.get_absolute_url()})")
+        if on_bimedoc:
+            self.stdout.write("  3. Click \"Open Bimedoc\": you land signed in on Bimedoc (the sandbox app).")
+        else:
+            self.stdout.write("  3. Click \"Put the pharmacy on Bimedoc\", then \"Open Bimedoc\" once its job is done.")
+        self.stdout.write(f"  Django admin: {base}/admin/ as admin@demo.example / {DEMO_PASSWORD}")
+
+    def _bimedoc(self, pharmacy) -> bool:
+        """Put the demo pharmacy, its titulaire and its adjoint on Bimedoc through the portal's own jobs.
+
+        Before the server is up, the sandbox answers in-process; a Bimedoc that is
+        not the sandbox is called over HTTP as usual. Returns whether the titulaire
+        can open Bimedoc now.
+        """
+        titulaire = User.objects.get(email="titulaire@demo.example")
+        adjoint = User.objects.get(email="adjoint@demo.example")
+        in_process = settings.SANDBOX_ENABLED and settings.BIMEDOC_BASE_URL.startswith(settings.SANDBOX_URL + "/")
+        session = bimedoc.client().transport.session
+        with inprocess.mounted(session) if in_process else contextlib.nullcontext():
+            remote = bimedoc.pharmacy_account(pharmacy)
+            if remote is None or not remote.is_active:
+                job = bimedoc.start_pharmacy_onboarding(pharmacy=pharmacy, by=titulaire)
+                if job.status == JobStatus.FAILED:  # e.g. the last load_demo could not reach Bimedoc
+                    job = bimedoc.retry_job(job, by=titulaire)
+                self._report(job)
+            account = bimedoc.user_account(adjoint)
+            remote = bimedoc.pharmacy_account(pharmacy)
+            if remote is not None and remote.is_active and (account is None or not account.remote_id):
+                job = Job.objects.filter(kind=bimedoc.KIND_ADD_COLLEAGUE, user=adjoint, pharmacy=pharmacy).first()
+                if job is None:
+                    job = bimedoc.start_colleague_job(
+                        pharmacy=pharmacy,
+                        user=adjoint,
+                        function=Function.ADJOINT,
+                        requested_by=titulaire,
+                        details={k: getattr(adjoint, k) for k in bimedoc.PERSON_FIELDS},
+                    )
+                elif job.status == JobStatus.FAILED:
+                    job = bimedoc.retry_job(job, by=titulaire)
+                self._report(job)
+        ready = bimedoc.is_linked(titulaire, pharmacy) and bimedoc.pharmacy_account(pharmacy).is_active
+        if ready:
+            self.stdout.write(self.style.SUCCESS(f"{pharmacy.name} is on Bimedoc (sandbox) with its titulaire and adjoint."))
+        return ready
+
+    def _report(self, job) -> None:
+        """Say so when a demo job did not finish here (queued on the workers, or failed)."""
+        job.refresh_from_db()
+        if job.status != JobStatus.SUCCEEDED:
+            detail = f": {job.error}" if job.error else ""
+            self.stdout.write(self.style.WARNING(f"Bimedoc job for {job.user.email}: {job.get_status_display()}{detail}"))
 
     def _api_clients(self, titulaire, pharmacy):
         """A Mobile Saúde client and a service provider reaching the demo pharmacy, and a welcome in the titulaire's inbox."""

@@ -39,4 +39,6 @@ def bimedoc_panel(context, pharmacy, membership):
         "member_accounts": [(m, accounts.get(m.user_id)) for m in members],
         "jobs": jobs,
         "kind_labels": services.KIND_LABELS,
+        # None: nothing to offer; []: the titulaire may put the pharmacy on Bimedoc; else why not.
+        "put_on_refusal": services.pharmacy_onboarding_refusal(pharmacy, membership.user),
     }
