@@ -31,16 +31,22 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# Test-only JavaScript (axe-core for the accessibility checks), pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
 install: $(VENV)/.runtime
-install-dev: $(VENV)/.dev
+install-dev: $(VENV)/.dev node_modules/.package-lock.json
 
 system-deps:
 	@scripts/system-deps.sh
 
 # A development process: debug on (development keys, console email and gateway, the sandbox).
+# The demo pharmacy is put on Bimedoc (the sandbox, in-process) before the server starts.
 run: export DJANGO_DEBUG = true
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/python manage.py load_demo
 	SANDBOX_URL=$${SANDBOX_URL:-http://$(HOST):$(PORT)/sandbox} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -76,4 +82,4 @@ soak: install-dev
 	$(BIN)/python bench/soak.py --n $(N) $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles test-artifacts .pytest_cache

@@ -36,13 +36,28 @@ def change_link(obj, label=None):
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
-class MembershipInline(admin.TabularInline):
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose fields carry their label for assistive technology (the column headers are not tied to them)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for name, field in form.fields.items():
+                    field.widget.attrs.setdefault("aria-label", str(field.label or name))
+
+        return Labelled
+
+
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "pharmacy"]
 
 
-class ProviderAccountInline(admin.TabularInline):
+class ProviderAccountInline(LabelledTabularInline):
     model = ProviderAccount
     extra = 0
     fields = ("provider", "remote_id", "login", "status", "verified_at", "updated_at")
@@ -309,6 +324,13 @@ class OutboundCallAdmin(admin.ModelAdmin):
                 "p95": health.chart_points([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
                 "p99": health.chart_points([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
                 "latency_top": _latency_top(h),
+                # A dot on every known value: one bucket with calls is a point, not an empty frame.
+                "dots": {
+                    "success": health.chart_coordinates([b.success_rate for b in h.buckets], 480, 120, top=100),
+                    "p50": health.chart_coordinates([b.p50 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                    "p95": health.chart_coordinates([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                    "p99": health.chart_coordinates([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
+                },
             }
             for h in providers
         ]

@@ -93,11 +93,16 @@ def provider_health(window: str = "24h", now: datetime | None = None) -> list[Pr
     return result
 
 
-def chart_points(values: list[float | None], width: int, height: int, top: float | None = None) -> str:
-    """SVG polyline points for a series (None = no data, skipped), scaled to the box."""
+def chart_coordinates(values: list[float | None], width: int, height: int, top: float | None = None) -> list[tuple[str, str]]:
+    """The (x, y) of each known value of a series (None = no data, skipped), scaled to the box."""
     known = [v for v in values if v is not None]
     if not known:
-        return ""
+        return []
     top = top or max(known) or 1.0
     step = width / max(len(values) - 1, 1)
-    return " ".join(f"{i * step:.1f},{height - (v / top) * height:.1f}" for i, v in enumerate(values) if v is not None)
+    return [(f"{i * step:.1f}", f"{height - (v / top) * height:.1f}") for i, v in enumerate(values) if v is not None]
+
+
+def chart_points(values: list[float | None], width: int, height: int, top: float | None = None) -> str:
+    """SVG polyline points for a series (None = no data, skipped), scaled to the box."""
+    return " ".join(f"{x},{y}" for x, y in chart_coordinates(values, width, height, top))

@@ -162,12 +162,18 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
-    """A fresh browser page (own cookies) against the live server."""
+    """A fresh browser page (own cookies) against the live server; axe-core checks every portal page it loads."""
+    from tests.browser.axe import PageChecker
+
     context = browser.new_context(base_url=live_server.url, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15000)
+    checker = PageChecker(page, live_server.url)
+    page.on("load", checker.on_load)
+    page.axe = checker
     yield page
     context.close()
+    checker.assert_clean()
 
 
 def screenshot(page, name: str) -> Path:

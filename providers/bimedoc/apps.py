@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class BimedocConfig(AppConfig):
     name = "providers.bimedoc"
     label = "bimedoc"
+    verbose_name = "Bimedoc"
 
     def ready(self):
         from django.utils.translation import gettext_lazy as _
@@ -11,8 +12,8 @@ class BimedocConfig(AppConfig):
         from onboarding import jobs, registry
         from providers import conf as outbound
 
+        from . import demo, panels, services
         from . import jobs as bimedoc_jobs
-        from . import panels, services
         from .conf import conf
 
         conf.check_at_start_up()
@@ -26,3 +27,4 @@ class BimedocConfig(AppConfig):
                 message=_("You joined %(pharmacy)s. Your Bimedoc account in it is being created."),
             )
         )
+        registry.register_demo(registry.Demo("bimedoc", after=demo.after))

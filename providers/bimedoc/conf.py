@@ -1,4 +1,4 @@
-"""Bimedoc's settings: which server, the partner credentials, retries of job steps, the shared pace."""
+"""Bimedoc's settings: which server, the partner credentials, retries of job steps, the shared pace, bulk uploads."""
 
 from portal.appconf import AppSettings, Setting
 
@@ -19,6 +19,10 @@ def _sandbox(path):
 
 def _server(index):
     return lambda settings: SERVERS.get(conf.ENV, SERVERS["test"])[index]
+
+
+def _positive(value, conf):
+    return None if value > 0 else "must be a positive number of bytes."
 
 
 def _shorter_than_the_visibility_timeout(value, conf):
@@ -71,6 +75,13 @@ conf = AppSettings(
             10.0,
             float,
             "Seconds a call waits in its worker for a slot; past that its job waits in the queue.",
+        ),
+        Setting(
+            "BULK_UPLOAD_MAX_BYTES",
+            5_000_000,
+            int,
+            "Largest CSV file an administrator may upload for bulk onboarding (5,000 rows are about 0.8 MB).",
+            check=_positive,
         ),
     ],
 )

@@ -4,7 +4,7 @@ from onboarding.models import Function, Provider, ProviderAccount
 from onboarding.registry import Panel
 from providers import breaker
 
-from . import labels, selectors
+from . import labels, selectors, services
 from .client import PROVIDER
 
 
@@ -33,6 +33,8 @@ def panel_context(page_context, pharmacy, membership) -> dict:
         "member_accounts": [(m, accounts.get(m.user_id)) for m in members],
         "jobs": selectors.recent_jobs(pharmacy),
         "kind_labels": labels.KIND_LABELS,
+        # None: nothing to offer; []: the titulaire may put the pharmacy on Bimedoc; else why not.
+        "put_on_refusal": services.pharmacy_onboarding_refusal(pharmacy, membership.user),
     }
 
 

@@ -16,7 +16,7 @@ from onboarding import invitations
 from onboarding import jobs as engine
 from onboarding import services as onboarding_services
 from onboarding.audit import audit_context, record_call
-from onboarding.models import Function, Invitation, Job, Pharmacy, Provider, User
+from onboarding.models import Function, Invitation, Job, Membership, Pharmacy, Provider, User
 from providers import http
 
 from .client import PROVIDER, BimedocClient, sso_url
@@ -126,6 +126,58 @@ def start_onboarding(*, titulaire: User, profile: dict, pharmacy_fields: dict, i
             raise
         return existing
     return job
+
+
+def start_pharmacy_onboarding(*, pharmacy: Pharmacy, by: User) -> Job:
+    """Put a pharmacy the portal already has on Bimedoc with its titulaire ``by``: the wizard's last step, once.
+
+    The same job as the wizard's (create the titulaire's Bimedoc user, then the
+    pharmacy); asking again answers with the job already started.
+    """
+    onboarding_services.require_member(by, pharmacy, functions=[Function.TITULAIRE])
+    onboarding_services.require_verified_email(by)
+    key = f"pharmacy:{pharmacy.public_id}"
+    existing = Job.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    remote = pharmacy_account(pharmacy)
+    if remote is not None and remote.is_active:
+        raise ValidationError(_("The pharmacy is on Bimedoc already."))
+    check_can_get_account(by)
+    try:
+        with transaction.atomic():
+            onboarding_services.ensure_account(Provider.BIMEDOC, pharmacy=pharmacy)
+            onboarding_services.ensure_account(Provider.BIMEDOC, user=by, login=by.email)
+            job = engine.create(
+                KIND_ONBOARD,
+                pharmacy=pharmacy,
+                user=by,
+                requested_by=by,
+                idempotency_key=key,
+                payload={"function": Function.TITULAIRE, "person": person(by, {k: getattr(by, k) for k in PERSON_FIELDS})},
+            )
+    except IntegrityError:
+        existing = Job.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+def pharmacy_onboarding_refusal(pharmacy: Pharmacy, user: User) -> list[str] | None:
+    """Why ``user`` cannot put the pharmacy on Bimedoc now ([] when they can; None when there is nothing to offer)."""
+    if not Membership.objects.filter(user=user, pharmacy=pharmacy, function=Function.TITULAIRE).exists():
+        return None
+    remote = pharmacy_account(pharmacy)
+    if remote is not None and (remote.is_active or remote.remote_id):
+        return None
+    if Job.objects.filter(kind=KIND_ONBOARD, pharmacy=pharmacy).exists():
+        return None  # under way, or stopped: its job page says what to do
+    try:
+        check_can_get_account(user)
+    except ValidationError as exc:
+        return exc.messages
+    return []
 
 
 def add_colleague(*, pharmacy: Pharmacy, by: User, function: str, email: str, **profile) -> Invitation:

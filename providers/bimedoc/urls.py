@@ -4,6 +4,7 @@ from . import views, wizard
 
 urlpatterns = [
     path("bimedoc/pharmacies/<uuid:public_id>/open/", views.open_bimedoc, name="bimedoc-open"),
+    path("bimedoc/pharmacies/<uuid:public_id>/put-on-bimedoc/", views.put_on_bimedoc, name="bimedoc-put-on"),
     path("bimedoc/pharmacies/<uuid:public_id>/colleagues/new/", views.add_colleague, name="bimedoc-add-colleague"),
     # The set-up wizard and the pages that follow a Bimedoc job (their paths predate this package).
     path("pharmacies/new/", wizard.titulaire_step, name="wizard-titulaire"),

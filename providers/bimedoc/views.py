@@ -80,3 +80,21 @@ def add_colleague(request, public_id):
         "bimedoc/add_colleague.html",
         {"form": form, "pharmacy": pharmacy, "email_verified": selectors.email_verified(request.user)},
     )
+
+
+@login_required
+@require_POST
+def put_on_bimedoc(request, public_id):
+    """The titulaire puts a pharmacy the portal has on Bimedoc: the wizard's last step, then its job page."""
+    pharmacy = _own_pharmacy(request, public_id)
+    if not pharmacy.memberships.filter(user=request.user, function=Function.TITULAIRE).exists():
+        raise PermissionDenied
+    try:
+        job = services.start_pharmacy_onboarding(pharmacy=pharmacy, by=request.user)
+    except onboarding_services.EmailNotVerified as exc:
+        return verification_required(request, str(exc))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(pharmacy)
+    return redirect("onboarding-job", public_id=job.public_id)

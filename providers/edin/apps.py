@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class EdinConfig(AppConfig):
     name = "providers.edin"
     label = "edin"
+    verbose_name = "EDIN"
 
     def ready(self):
         from onboarding import registry

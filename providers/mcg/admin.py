@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from onboarding.admin import LabelledTabularInline
+
 from . import services
 from .models import (
     DeliveryAttempt,
@@ -44,7 +46,7 @@ class ServiceProviderForm(forms.ModelForm):
         return cleaned
 
 
-class PharmacyLinkInline(admin.TabularInline):
+class PharmacyLinkInline(LabelledTabularInline):
     model = PharmacyLink
     extra = 0
     autocomplete_fields = ["pharmacy"]
@@ -101,7 +103,7 @@ class ServiceProviderAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
-class InboxItemInline(admin.TabularInline):
+class InboxItemInline(LabelledTabularInline):
     model = InboxItem
     extra = 0
     fields = ("kind", "title", "channel", "delivery_status", "read_at")
@@ -122,7 +124,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         return False
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(LabelledTabularInline):
     model = DeliveryAttempt
     extra = 0
     readonly_fields = ("created_at", "channel", "backend", "attempt", "succeeded", "retryable", "remote_id", "error")

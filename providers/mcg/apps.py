@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class McgConfig(AppConfig):
     name = "providers.mcg"
     label = "mcg"
+    verbose_name = _("Service providers")
 
     def ready(self):
         from providers import revocation

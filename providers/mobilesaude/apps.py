@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class MobilesaudeConfig(AppConfig):
     name = "providers.mobilesaude"
     label = "mobilesaude"
+    verbose_name = "Mobile Saúde"
 
     def ready(self):
         from providers import revocation

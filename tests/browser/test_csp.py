@@ -49,6 +49,7 @@ def portal_data(transactional_db):
 
 
 def test_pages_and_admin_run_under_the_policy_without_a_violation(page, live_server, portal_data):
+    page.axe.paused = True  # axe-core sets inline styles: it checks these pages after the policy is checked
     console = []
     page.on("console", lambda message: console.append(message.text))
     page.add_init_script(COLLECT_VIOLATIONS)
@@ -117,6 +118,11 @@ def test_pages_and_admin_run_under_the_policy_without_a_violation(page, live_ser
     assert page.locator("html").get_attribute("lang") == "fr"
 
     assert not [text for text in console if "Content Security Policy" in text]
+
+    for path in pages:
+        page.goto(path)
+        page.axe.check_now()
+    assert len(page.axe.checked) >= len(pages) - 2  # the sandbox's pages are not the portal's
 
 
 def test_api_answers_carry_the_policy_too(live_server, transactional_db):

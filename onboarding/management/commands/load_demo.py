@@ -1,4 +1,4 @@
-"""Load demo staff and a demo pharmacy (development only) and print the logins."""
+"""Load demo staff and a demo pharmacy, with what each provider adds to it (development only), and print how to start."""
 
 import datetime
 
@@ -19,9 +19,15 @@ DEMO_PEOPLE = [
 
 
 class Command(BaseCommand):
-    help = "Load demo staff and a demo pharmacy, then print the demo logins (development only)."
+    help = (
+        "Load demo staff and a demo pharmacy with what each provider adds (API clients, the pharmacy on Bimedoc "
+        "through the sandbox, reached in-process), then print the demo logins and what to click first (development only)."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="", help="Where the portal will be served (default: PUBLIC_BASE_URL).")
+
+    def handle(self, *args, url="", **options):
         if not settings.DEBUG:
             raise CommandError("Demo data is for development only (DJANGO_DEBUG is false).")
         with transaction.atomic():
@@ -74,7 +80,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo API clients (development only):"))
             for line in lines:
                 self.stdout.write(f"  {line}")
-        if steps:
-            self.stdout.write(self.style.SUCCESS("Click first:"))
-            for number, step in enumerate(steps, 1):
-                self.stdout.write(f"  {number}. {step}")
+        base = (url or settings.PUBLIC_BASE_URL).rstrip("/")
+        steps = [
+            f"Open {base}/accounts/login/ and log in as titulaire@demo.example / {DEMO_PASSWORD}",
+            f'Open the pharmacy "{pharmacy.name}" ({base}{pharmacy.get_absolute_url()})',
+            *steps,
+        ]
+        self.stdout.write(self.style.SUCCESS("Click first:"))
+        for number, step in enumerate(steps, 1):
+            self.stdout.write(f"  {number}. {step}")
+        self.stdout.write(f"  Django admin: {base}/admin/ as admin@demo.example / {DEMO_PASSWORD}")

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RemotePharmacy(models.Model):
@@ -15,6 +16,10 @@ class RemotePharmacy(models.Model):
     postcode = models.CharField(max_length=12, blank=True)
     created_by = models.ForeignKey("RemoteUser", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pharmacy on the sandbox")
+        verbose_name_plural = _("pharmacies on the sandbox")
 
     def __str__(self):
         return self.name
@@ -34,6 +39,10 @@ class RemoteUser(models.Model):
     pharmacy = models.ForeignKey(RemotePharmacy, on_delete=models.SET_NULL, null=True, blank=True, related_name="users")
     duplicate_attempts = models.PositiveIntegerField(default=0, help_text="Creations refused because the email exists.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("user on the sandbox")
+        verbose_name_plural = _("users on the sandbox")
 
     def __str__(self):
         return self.email

@@ -86,8 +86,8 @@ def test_dry_run_validates_only(tmp_path, bimedoc_sandbox, sandbox_state):
 @pytest.mark.parametrize(
     "header,message",
     [
-        ("email,first_name,last_name,gender\n", "missing columns: name"),
-        ("email,first_name,last_name,gender,name,fax\n", "unknown columns: fax"),
+        ("email,first_name,last_name,gender\n", "line 1: name: Missing column (required)."),
+        ("email,first_name,last_name,gender,name,fax\n", "line 1: fax: Unknown column."),
     ],
 )
 def test_wrong_columns_are_refused_before_anything_happens(tmp_path, header, message):
