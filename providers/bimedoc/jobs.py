@@ -15,13 +15,20 @@ from django.utils.translation import gettext_lazy
 
 from onboarding import jobs
 from onboarding import services as onboarding_services
-from onboarding.models import AccountStatus, Job, Membership, Provider
+from onboarding.models import AccountStatus, Job, Membership, Provider, ProviderAccount
 from providers.http import AuthenticationError, Conflict, ProviderError, RetryPolicy
 
 from . import labels, selectors, services
 from .client import NewPharmacy, NewUser
 from .conf import conf
-from .selectors import KIND_ADD_COLLEAGUE, KIND_ONBOARD, STEP_CREATE_PHARMACY, STEP_CREATE_USER
+from .selectors import (
+    KIND_ADD_COLLEAGUE,
+    KIND_ONBOARD,
+    KIND_START_UPLOAD,
+    STEP_CREATE_PHARMACY,
+    STEP_CREATE_USER,
+    STEP_START_ROWS,
+)
 
 
 def create_user(job: Job) -> None:
@@ -96,6 +103,15 @@ def create_pharmacy(job: Job) -> None:
         jobs.checkpoint(job, STEP_CREATE_PHARMACY, remote_id=created.id)
 
 
+def start_rows(job: Job) -> None:
+    """Start the onboarding of every valid row of a bulk upload (each row once: run again, it starts what is left)."""
+    from . import bulk_uploads
+
+    started = bulk_uploads.start(job.payload["upload_id"])
+    with transaction.atomic():
+        jobs.checkpoint(job, STEP_START_ROWS, started=started)
+
+
 def _user_unknown(job: Job, exc: ProviderError) -> str | None:
     """Sent again after an unknown outcome, the user is refused as taken: the first try created it."""
     if not isinstance(exc, Conflict):
@@ -156,6 +172,17 @@ def kinds() -> tuple[jobs.JobKind, ...]:
                 ),
             ),
             **common,
+        ),
+        jobs.JobKind(
+            KIND_START_UPLOAD,
+            gettext_lazy("Bulk onboarding: starting the rows"),
+            steps=(jobs.Step(STEP_START_ROWS, gettext_lazy("Start the onboarding of every valid row"), start_rows),),
+            # An administrator's job: no account follows it (each row's onboarding has its own).
+            accounts=lambda job: ProviderAccount.objects.none(),
+            provider=Provider.BIMEDOC,
+            provider_label="Bimedoc",
+            retry_policy=retry_policy,
+            failure_reason=labels.failure_reason,
         ),
         jobs.JobKind(
             KIND_ADD_COLLEAGUE,

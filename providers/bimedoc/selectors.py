@@ -8,7 +8,11 @@ from onboarding.models import Function, Job, JobStatus, Membership, Pharmacy, Pr
 
 KIND_ONBOARD = "bimedoc.onboard_pharmacy"
 KIND_ADD_COLLEAGUE = "bimedoc.add_colleague"
+# The kinds that give someone a Bimedoc account (what a person's pages follow).
 KINDS = (KIND_ONBOARD, KIND_ADD_COLLEAGUE)
+# Starting the rows of a bulk upload (an administrator's; its rows' onboardings are KIND_ONBOARD jobs).
+KIND_START_UPLOAD = "bimedoc.start_bulk_upload"
+STEP_START_ROWS = "start_rows"
 STEP_CREATE_USER = "create_user"
 STEP_CREATE_PHARMACY = "create_pharmacy"
 PERSON_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender")

@@ -1,14 +1,6 @@
-"""Celery tasks of Bimedoc's own: thin wrappers around services (its jobs run on the engine's task)."""
+"""Celery tasks of Bimedoc's own (its jobs, bulk uploads' included, run on the engine's task)."""
 
 from celery import shared_task
-
-
-@shared_task(ignore_result=True)
-def start_bulk_upload(upload_id: int):
-    """Start the onboardings of an uploaded file's rows, one after another."""
-    from . import bulk_uploads
-
-    return bulk_uploads.start(upload_id)
 
 
 @shared_task(ignore_result=True)
