@@ -157,3 +157,9 @@ def verify(token: str, *, audience: str | list[str] | None = None) -> dict:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def sign(claims: dict, *, typ: str) -> str:
+    """A JWT of ``claims`` signed with the current key, its header naming ``typ`` (e.g. RFC 9701 answers)."""
+    key = key_ring().current
+    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": typ})

@@ -94,6 +94,8 @@ if SANDBOX_ENABLED:
     INSTALLED_APPS += ["providers.sandbox", "providers.sandbox.bimedoc", "providers.sandbox.edin", "providers.sandbox.gateway"]
 
 MIDDLEWARE = [
+    # Machine API calls (views marked providers.inbound.machine_api) skip the browser-only middleware below.
+    "providers.inbound.MachineApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,4 +1,5 @@
-"""The service-provider API: token (RFC 6749 §4.4), tokeninfo (RFC 7662), revoke (RFC 7009), /Services and JWKS.
+"""The service-provider API: token (RFC 6749 §4.4), tokeninfo (RFC 7662, RFC 9701), revoke (RFC 7009),
+/Services, the JWKS and the authorization server metadata (RFC 8414).
 
 Every error is ``{"error": <code>, "error_description": <text>[, "field_errors": {...}]}``.
 """
@@ -7,16 +8,20 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from onboarding import tokens
 from providers import ratelimit
+from providers.inbound import JsonAnswer, machine_api
 from providers.jsonbody import has_unstorable_text
 
 from . import oauth, schemas, selectors, services
@@ -26,11 +31,11 @@ from .oauth import ApiError
 FORM = "application/x-www-form-urlencoded"
 
 
-def error_response(error: ApiError) -> JsonResponse:
+def error_response(error: ApiError) -> JsonAnswer:
     body = {"error": error.error, "error_description": error.description}
     if error.field_errors:
         body["field_errors"] = error.field_errors
-    response = JsonResponse(body, status=error.status)
+    response = JsonAnswer(body, status=error.status)
     if error.www_authenticate:
         response["WWW-Authenticate"] = error.www_authenticate
     return response
@@ -45,6 +50,7 @@ def api_view(*methods: str, content_type: str | None = None):
     allowed = ", ".join(methods)
 
     def decorator(view):
+        @machine_api
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
@@ -85,7 +91,7 @@ def token(request):
         issued = services.issue_provider_token(provider, scope=request.POST.get("scope"))
     except services.InvalidScope as exc:
         raise ApiError("invalid_scope", str(exc))
-    return JsonResponse(
+    return JsonAnswer(
         {
             "access_token": issued.token,
             "token_type": "Bearer",
@@ -97,43 +103,114 @@ def token(request):
 
 # Token kinds allowed to ask about tokens: providers' tokens and Mobile Saúde client tokens (not per-user tokens).
 INTROSPECTION_SCOPES = {"tokeninfo", "mobilesaude"}
+INTROSPECTION_JWT = "application/token-introspection+jwt"
+
+
+def _wants_jwt(request) -> bool:
+    """Whether the caller asked for a signed introspection answer (RFC 9701 §4): that media type, not refused by q=0."""
+    for item in request.headers.get("Accept", "").split(","):
+        media_type, *params = (part.strip() for part in item.split(";"))
+        if media_type.lower() == INTROSPECTION_JWT:
+            weights = [p.partition("=")[2].strip() for p in params if p.replace(" ", "").lower().startswith("q=")]
+            try:
+                return not weights or float(weights[0]) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def _introspection_jwt(answer: dict, caller: dict) -> HttpResponse:
+    """RFC 9701 §5: the answer as a JWT signed with the portal's keys, for the caller (``aud``)."""
+    claims = {
+        "iss": settings.ACCESS_TOKEN_ISSUER,
+        "aud": caller["client_id"],
+        "iat": int(time.time()),
+        "token_introspection": answer,
+    }
+    return HttpResponse(tokens.sign(claims, typ="token-introspection+jwt"), content_type=INTROSPECTION_JWT)
 
 
 @api_view("POST", content_type=FORM)
 def tokeninfo(request):
-    """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``."""
-    caller = oauth.verified_bearer(request, any_type=True)
+    """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``.
+
+    The caller authenticates with its client secret (HTTP Basic or the form body) or one of the
+    portal's access tokens (``Authorization: <type> <JWT>``).
+    """
     token_value = request.POST.get("token", "")
     claims = selectors.token_claims(token_value) if token_value else None
-    # The caller's and the token's revocation: one cache round trip.
-    revoked = selectors.revoked_jtis([caller, claims] if claims else [caller])
-    oauth.ensure_usable(caller, revoked=revoked[caller["jti"]], scopes=INTROSPECTION_SCOPES)
+    caller, revoked = oauth.authorize_caller(request, scopes=INTROSPECTION_SCOPES, about=claims)
     if not token_value:
         raise ApiError("invalid_request", "token is required.")
-    return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(claims) and revoked[claims["jti"]]))
+    answer = selectors.introspection(claims, caller=caller, revoked=revoked)
+    if _wants_jwt(request):
+        return _introspection_jwt(answer, caller)
+    return JsonAnswer(answer)
 
 
 @api_view("POST", content_type=FORM)
 def revoke(request):
     """Token revocation (RFC 7009): a client revokes its own tokens; anything else is answered 200 all the same."""
-    provider = oauth.authenticate_client(request)
+    caller, _ = oauth.authorize_caller(request, scopes=INTROSPECTION_SCOPES, client_first=True)
     token_value = request.POST.get("token", "")
     if not token_value:
         raise ApiError("invalid_request", "token is required.")
-    services.revoke_token(token_value, client_id=provider.client_id)
+    services.revoke_token(token_value, client_id=caller["client_id"])
     return HttpResponse(status=200)
 
 
 @api_view("GET")
 def jwks(request):
-    response = JsonResponse(tokens.jwks())
+    response = JsonAnswer(tokens.jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def public_url(name: str) -> str:
+    """The absolute URL of a named route, on ``PUBLIC_BASE_URL``."""
+    return settings.PUBLIC_BASE_URL + reverse(name)
+
+
+def server_metadata() -> dict:
+    """RFC 8414 authorization server metadata: where the endpoints are and what they accept."""
+    auth_methods = ["client_secret_basic", "client_secret_post"]
+    return {
+        "issuer": settings.ACCESS_TOKEN_ISSUER,
+        "token_endpoint": public_url("mcg-token"),
+        "introspection_endpoint": public_url("mcg-tokeninfo"),
+        "revocation_endpoint": public_url("mcg-revoke"),
+        "jwks_uri": public_url("jwks"),
+        "grant_types_supported": ["client_credentials"],
+        # No authorization endpoint: no response type is supported.
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": list(services.PROVIDER_SCOPES),
+        "introspection_signing_alg_values_supported": [tokens.ALGORITHM],
+        "service_documentation": public_url("mcg-docs"),
+    }
+
+
+@api_view("GET")
+def metadata(request):
+    response = JsonAnswer(server_metadata())
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
 @api_view("GET")
 def openapi(request):
-    return JsonResponse(schemas.openapi_schema(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})
+    return JsonAnswer(schemas.openapi_schema(request.build_absolute_uri("/")))
+
+
+def docs(request):
+    """The browsable reference of this API (Swagger UI from the portal's static files)."""
+    return render(
+        request,
+        "api_docs.html",
+        {"title": _("Service-provider API"), "openapi_url": reverse("mcg-openapi"), "try_it": settings.DEBUG},
+    )
 
 
 def _provider_for(request) -> ServiceProvider:
@@ -187,7 +264,7 @@ def services_endpoint(request):
         response["Location"] = _request_url(request, exc.existing)
         return response
     location = _request_url(request, service_request)
-    response = JsonResponse(schemas.service_request_json(service_request, location), status=201)
+    response = JsonAnswer(schemas.service_request_json(service_request, location), status=201)
     response["Location"] = location
     return response
 
@@ -203,4 +280,4 @@ def service_request_detail(request, request_id: str):
     service_request = selectors.service_request_for(provider, public_id) if public_id else None
     if service_request is None:
         raise ApiError("not_found", "No request of yours has this id.", 404)
-    return JsonResponse(schemas.service_request_json(service_request, _request_url(request, service_request)))
+    return JsonAnswer(schemas.service_request_json(service_request, _request_url(request, service_request)))

@@ -1,23 +1,26 @@
 """The inbound JSON endpoints Mobile Saúde's app platform calls (machine API: no CSRF, no session)."""
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from providers.addresses import client_address
+from providers.inbound import JsonAnswer, machine_api
 
 from . import schemas, services
 
 
-def message_response(text: str, status: int, **headers) -> JsonResponse:
-    return JsonResponse(schemas.message(text), status=status, headers=headers, json_dumps_params={"ensure_ascii": False})
+def message_response(text: str, status: int, **headers) -> JsonAnswer:
+    return JsonAnswer(schemas.message(text), status=status, headers=headers)
 
 
-def token_response(answer: dict) -> JsonResponse:
+def token_response(answer: dict) -> JsonAnswer:
     """An answer carrying tokens: never cached (RFC 6749, section 5.1)."""
-    return JsonResponse(answer, headers={"Cache-Control": "no-store"}, json_dumps_params={"ensure_ascii": False})
+    return JsonAnswer(answer, headers={"Cache-Control": "no-store"})
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -80,6 +83,17 @@ class IdentificacaoView(MobileSaudeView):
         return token_response(schemas.identificacao_answer(identification, services.header_value(identification.token)))
 
 
+@machine_api
 def openapi(request):
     """The OpenAPI 3 document of these endpoints."""
-    return JsonResponse(schemas.openapi_document(), json_dumps_params={"ensure_ascii": False})
+    return JsonAnswer(schemas.openapi_document())
+
+
+def docs(request):
+    """The browsable reference of these endpoints (Swagger UI from the portal's static files)."""
+    context = {
+        "title": _("Mobile Saúde integration API"),
+        "openapi_url": reverse("mobilesaude:openapi"),
+        "try_it": settings.DEBUG,
+    }
+    return render(request, "api_docs.html", context)
