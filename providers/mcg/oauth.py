@@ -230,9 +230,7 @@ def _provider_with_secret(client_id: str, secret: str) -> ServiceProvider:
     return provider
 
 
-def authorize_caller(
-    request, *, scopes: set[str], about: dict | None = None, client_first: bool = False
-) -> tuple[dict, bool]:
+def authorize_caller(request, *, scopes: set[str], about: dict | None = None, client_first: bool = False) -> tuple[dict, bool]:
     """The caller's claims, and whether the token asked about (its claims ``about``) is void.
 
     Both revocations are answered in one look-up. A token caller must be unrevoked and hold

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -48,9 +48,7 @@ class AutorizacaoView(MobileSaudeView):
     def handle(self, request):
         data = schemas.parse_json_request(request, schemas.AUTORIZACAO_REQUEST)
         try:
-            token = services.authorize_client(
-                usuario=data["usuario"], senha=data["senha"], address=client_address(request)
-            )
+            token = services.authorize_client(usuario=data["usuario"], senha=data["senha"], address=client_address(request))
         except services.Throttled as exc:
             return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
         except services.InvalidCredentials:
