@@ -511,7 +511,9 @@ if not ACCESS_TOKEN_SIGNING_KEYS and not DEBUG:
     raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
 # Only a debug process may sign with the key derived from SECRET_KEY.
 ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED = DEBUG
-ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default="urn:pharmacy-portal")
+# The tokens' "iss", also the "issuer" of the authorization server metadata (RFC 8414), which clients
+# compare with the URL they found the metadata under: by default the portal's public URL.
+ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default=PUBLIC_BASE_URL)
 # The audience of tokens presented to the portal's own APIs.
 ACCESS_TOKEN_AUDIENCE = env.str("ACCESS_TOKEN_AUDIENCE", default="urn:pharmacy-portal:api")
 ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=3600)

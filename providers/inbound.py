@@ -20,7 +20,6 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, get_resolver, get_urlconf
-from django.utils import translation
 
 # Only paths under these prefixes are looked up: every other request goes down the full chain at once.
 MACHINE_PREFIXES = ("/mcg/v1/", "/.well-known/", "/Services", "/integrations/mobilesaude/")
@@ -43,20 +42,39 @@ def machine_api(view: Callable) -> Callable:
 class MachineApiMiddleware:
     """Serves machine endpoints through a short chain; everything else through the whole of ``MIDDLEWARE``."""
 
+    # Paths looked up at most (past that the memo starts again: /Services/<id> paths are many).
+    MEMO_SIZE = 4096
+
     def __init__(self, get_response):
         self.get_response = get_response
         self.machine_chain = SecurityMiddleware(convert_exception_to_response(self._call_view))
         from csp.utils import build_policy
 
         self.policy = build_policy(settings.CONTENT_SECURITY_POLICY.get("DIRECTIVES"))
+        self._matches: dict[tuple, object] = {}
+
+    def _resolve(self, path: str):
+        """The URL match of a machine path (None: not a machine view), remembered per URLconf and path."""
+        key = (get_urlconf(), path)
+        try:
+            return self._matches[key]
+        except KeyError:
+            pass
+        try:
+            match = get_resolver(key[0]).resolve(path)
+        except Resolver404:
+            match = None
+        if match is not None and not getattr(match.func, "machine_api", False):
+            match = None
+        if len(self._matches) >= self.MEMO_SIZE:
+            self._matches.clear()
+        self._matches[key] = match
+        return match
 
     def __call__(self, request):
         if request.path_info.startswith(MACHINE_PREFIXES):
-            try:
-                match = get_resolver(get_urlconf()).resolve(request.path_info)
-            except Resolver404:
-                match = None
-            if match is not None and getattr(match.func, "machine_api", False):
+            match = self._resolve(request.path_info)
+            if match is not None:
                 request.resolver_match = match
                 response = self.machine_chain(request)
                 if "Content-Security-Policy" not in response:
@@ -66,7 +84,6 @@ class MachineApiMiddleware:
 
     @staticmethod
     def _call_view(request):
-        # Machine answers are in the contract's own words, whatever a browser asked of this thread before.
-        translation.activate(settings.LANGUAGE_CODE)
+        # No language is negotiated: machine answers are in their contract's own words, never translated.
         match = request.resolver_match
         return match.func(request, *match.args, **match.kwargs)

@@ -108,7 +108,10 @@ INTROSPECTION_JWT = "application/token-introspection+jwt"
 
 def _wants_jwt(request) -> bool:
     """Whether the caller asked for a signed introspection answer (RFC 9701 §4): that media type, not refused by q=0."""
-    for item in request.headers.get("Accept", "").split(","):
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if INTROSPECTION_JWT not in accept.lower():
+        return False
+    for item in accept.split(","):
         media_type, *params = (part.strip() for part in item.split(";"))
         if media_type.lower() == INTROSPECTION_JWT:
             weights = [p.partition("=")[2].strip() for p in params if p.replace(" ", "").lower().startswith("q=")]

@@ -51,7 +51,7 @@ def _invalid_client(description: str, scheme: str = "Basic") -> ApiError:
 
 def client_credentials(request) -> tuple[str, str] | None:
     """The (client_id, client_secret) the request authenticates with, or None when it sends none."""
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     in_body = "client_id" in request.POST or "client_secret" in request.POST
     if header:
         scheme, _, value = header.partition(" ")
@@ -83,7 +83,7 @@ def authenticate_client(request) -> ServiceProvider:
 
 def bearer_token(request, *, any_type: bool = False) -> str:
     """The token in ``Authorization: Bearer <JWT>`` (or any ``<type> <JWT>`` when ``any_type``)."""
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         raise ApiError("invalid_request", "Authentication is required.", 401, f'Bearer realm="{REALM}"')
     scheme, _, token = header.partition(" ")
@@ -205,7 +205,7 @@ def authenticate_caller(request, *, client_first: bool = False) -> Caller:
     authentication failure (``invalid_client``) where client authentication comes first (revoke).
     Revocation is checked by ``authorize_caller``.
     """
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")
     by_basic = scheme.lower() == "basic" and not _looks_like_jwt(value.strip())
     if by_basic or (not header and ("client_id" in request.POST or "client_secret" in request.POST)):

@@ -152,3 +152,12 @@ class FormClient(Client):
 @pytest.fixture
 def client():
     return FormClient()
+
+
+@pytest.fixture(autouse=True)
+def _forget_checked_secrets():
+    """Each test checks client secrets afresh (the memo lives as long as the process)."""
+    from providers.mcg import oauth
+
+    oauth.verified_secrets.forget()
+    yield
