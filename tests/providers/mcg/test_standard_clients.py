@@ -143,9 +143,7 @@ def test_a_deactivated_client_cannot_authenticate_and_a_reactivated_one_can(clie
     response = client.post("/mcg/v1/tokeninfo", {"token": fresh}, HTTP_AUTHORIZATION=provider_a.basic())
     assert response.json()["active"] is True
     # Tokens from before the deactivation stay void.
-    assert client.post("/mcg/v1/tokeninfo", {"token": token}, HTTP_AUTHORIZATION=provider_a.basic()).json() == {
-        "active": False
-    }
+    assert client.post("/mcg/v1/tokeninfo", {"token": token}, HTTP_AUTHORIZATION=provider_a.basic()).json() == {"active": False}
 
 
 # --- revoke with each kind of caller ------------------------------------------------------------------
@@ -163,9 +161,7 @@ def test_revoke_accepts_every_kind_of_caller(client, provider_a, caller):
         response = client.post("/mcg/v1/revoke", {"token": token}, HTTP_AUTHORIZATION=f"Bearer {provider_a.token()}")
     assert response.status_code == 200
     assert RevokedToken.objects.filter(client_id=provider_a.client_id).count() == 1
-    assert client.post("/mcg/v1/tokeninfo", {"token": token}, HTTP_AUTHORIZATION=provider_a.basic()).json() == {
-        "active": False
-    }
+    assert client.post("/mcg/v1/tokeninfo", {"token": token}, HTTP_AUTHORIZATION=provider_a.basic()).json() == {"active": False}
 
 
 def test_a_bearer_caller_cannot_revoke_another_clients_token(client, provider_a, provider_b):
@@ -227,9 +223,7 @@ def test_a_signed_answer_about_anothers_token_says_only_inactive(client, provide
     assert claims["token_introspection"] == {"active": False}
 
 
-@pytest.mark.parametrize(
-    "accept", ["", "*/*", "application/json", "application/token-introspection+jwt;q=0, application/json"]
-)
+@pytest.mark.parametrize("accept", ["", "*/*", "application/json", "application/token-introspection+jwt;q=0, application/json"])
 def test_other_accept_values_get_plain_json(client, provider_a, accept):
     response = client.post(
         "/mcg/v1/tokeninfo", {"token": provider_a.token()}, HTTP_AUTHORIZATION=provider_a.basic(), HTTP_ACCEPT=accept
