@@ -73,6 +73,9 @@ SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rs
 SANDBOX_CONTROL_KEY = env.str("SANDBOX_CONTROL_KEY", default="")
 # Read once here: test runners turn settings.DEBUG off at run time.
 SANDBOX_CONTROLS_OPEN = DEBUG
+# The API reference pages (/mcg/v1/docs, /integrations/mobilesaude/docs) send "Try it out" requests
+# to this portal: in development, whose providers are the sandbox. Off in production by default.
+API_DOCS_TRY_IT = env.bool("API_DOCS_TRY_IT", default=DEBUG)
 
 # --- Applications --------------------------------------------------------------
 

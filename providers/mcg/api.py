@@ -212,7 +212,7 @@ def docs(request):
     return render(
         request,
         "api_docs.html",
-        {"title": _("Service-provider API"), "openapi_url": reverse("mcg-openapi"), "try_it": settings.DEBUG},
+        {"title": _("Service-provider API"), "openapi_url": reverse("mcg-openapi"), "try_it": settings.API_DOCS_TRY_IT},
     )
 
 

@@ -356,7 +356,14 @@ def _form_body(required: list[str], properties: dict) -> dict:
     }
 
 
-_TOKEN_FORM = _form_body(["token"], {"token": {"type": "string"}, "token_type_hint": {"type": "string"}})
+# client_secret_post: the client's credentials in the form body instead of HTTP Basic (never both).
+_CLIENT_FIELDS = {
+    "client_id": {"type": "string", "description": "client_secret_post only."},
+    "client_secret": {"type": "string", "description": "client_secret_post only."},
+}
+_TOKEN_FORM = _form_body(["token"], {"token": {"type": "string"}, "token_type_hint": {"type": "string"}, **_CLIENT_FIELDS})
+# Callers of tokeninfo and revoke: a client with its secret (Basic or the form body) or a portal access token.
+_CALLERS = [{"client": []}, {"bearer": []}, {}]
 
 
 def openapi_schema(server_url: str = "/") -> dict:
@@ -370,14 +377,17 @@ def openapi_schema(server_url: str = "/") -> dict:
         "info": {
             "title": "Pharmacy portal — service-provider API",
             "version": "1.0",
-            "description": "OAuth 2.0 client credentials (RFC 6749), introspection (RFC 7662), "
-            "revocation (RFC 7009) and /Services.",
+            "description": "OAuth 2.0 client credentials (RFC 6749), introspection (RFC 7662, with signed "
+            "answers per RFC 9701), revocation (RFC 7009), server metadata (RFC 8414) and /Services. "
+            "Clients authenticate with HTTP Basic (client_secret_basic) or client_id and client_secret in the "
+            "form body (client_secret_post); tokeninfo and revoke also accept one of the portal's access tokens "
+            "as `Authorization: Bearer <JWT>`.",
         },
         "servers": [{"url": server_url}],
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "client": {"type": "http", "scheme": "basic"},
+                "client": {"type": "http", "scheme": "basic", "description": "client_secret_basic: client_id:client_secret."},
             },
             "schemas": {
                 "Error": _ERROR,
@@ -462,6 +472,25 @@ def openapi_schema(server_url: str = "/") -> dict:
                         "jti": {"type": "string"},
                     },
                 },
+                "ServerMetadata": {
+                    "type": "object",
+                    "required": ["issuer", "token_endpoint", "jwks_uri", "grant_types_supported", "response_types_supported"],
+                    "properties": {
+                        "issuer": {"type": "string", "description": "The tokens' iss."},
+                        "token_endpoint": {"type": "string", "format": "uri"},
+                        "introspection_endpoint": {"type": "string", "format": "uri"},
+                        "revocation_endpoint": {"type": "string", "format": "uri"},
+                        "jwks_uri": {"type": "string", "format": "uri"},
+                        "service_documentation": {"type": "string", "format": "uri"},
+                        "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+                        "response_types_supported": {"type": "array", "items": {"type": "string"}, "maxItems": 0},
+                        "scopes_supported": {"type": "array", "items": {"type": "string"}},
+                        "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                        "introspection_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                        "revocation_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                        "introspection_signing_alg_values_supported": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
             },
             "responses": {
                 **{f"Error{code}": error_response for code in (400, 401, 403, 404, 405, 409, 413, 415)},
@@ -476,12 +505,13 @@ def openapi_schema(server_url: str = "/") -> dict:
             "/mcg/v1/token": {
                 "post": {
                     "summary": "Client credentials grant (RFC 6749 §4.4)",
-                    "security": [{"client": []}],
+                    "security": [{"client": []}, {}],
                     "requestBody": _form_body(
                         ["grant_type"],
                         {
                             "grant_type": {"type": "string", "enum": ["client_credentials"]},
                             "scope": {"type": "string", "enum": ["services", "tokeninfo", "services tokeninfo"]},
+                            **_CLIENT_FIELDS,
                         },
                     ),
                     "responses": {
@@ -509,12 +539,19 @@ def openapi_schema(server_url: str = "/") -> dict:
             "/mcg/v1/tokeninfo": {
                 "post": {
                     "summary": "Token introspection (RFC 7662), answered for the caller",
-                    "security": [{"bearer": []}],
+                    "description": 'The caller\'s own tokens are answered in full, anything else `{"active": false}`. '
+                    "With `Accept: application/token-introspection+jwt` the answer is a JWT (RFC 9701) signed with "
+                    "the keys of /.well-known/jwks.json: header typ `token-introspection+jwt`, claims `iss`, `aud` "
+                    "(the caller's client_id), `iat` and `token_introspection` (the JSON answer).",
+                    "security": _CALLERS,
                     "requestBody": _TOKEN_FORM,
                     "responses": {
                         "200": {
                             "description": "Introspection",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Introspection"}}},
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Introspection"}},
+                                "application/token-introspection+jwt": {"schema": {"type": "string"}},
+                            },
                         },
                         **_errors(400, 401, 403, 405, 415),
                     },
@@ -523,9 +560,13 @@ def openapi_schema(server_url: str = "/") -> dict:
             "/mcg/v1/revoke": {
                 "post": {
                     "summary": "Token revocation (RFC 7009)",
-                    "security": [{"client": []}],
+                    "description": "A caller revokes its own client's tokens; anything else is answered 200 all the same.",
+                    "security": _CALLERS,
                     "requestBody": _TOKEN_FORM,
-                    "responses": {"200": {"description": "Revoked (or nothing to revoke)"}, **_errors(400, 401, 405, 415)},
+                    "responses": {
+                        "200": {"description": "Revoked (or nothing to revoke)"},
+                        **_errors(400, 401, 403, 405, 415),
+                    },
                 }
             },
             "/Services": {
@@ -565,6 +606,19 @@ def openapi_schema(server_url: str = "/") -> dict:
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceRequestCreated"}}},
                         },
                         **_errors(401, 403, 404, 405),
+                    },
+                }
+            },
+            "/.well-known/oauth-authorization-server": {
+                "get": {
+                    "summary": "Authorization server metadata (RFC 8414)",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "Where the endpoints are and what they accept",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServerMetadata"}}},
+                        },
+                        **_errors(405),
                     },
                 }
             },

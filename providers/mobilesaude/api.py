@@ -92,6 +92,6 @@ def docs(request):
     context = {
         "title": _("Mobile Saúde integration API"),
         "openapi_url": reverse("mobilesaude:openapi"),
-        "try_it": settings.DEBUG,
+        "try_it": settings.API_DOCS_TRY_IT,
     }
     return render(request, "api_docs.html", context)

@@ -49,7 +49,7 @@ def test_api_conforms_to_its_schema(case, credentials):
     provider, staff = credentials["provider"], credentials["staff"]
     if case.path in ("/mcg/v1/token", "/mcg/v1/revoke"):
         headers = {"Authorization": credentials["basic"]}
-    elif case.path == "/.well-known/jwks.json":
+    elif case.path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server"):
         headers = {}
     else:
         headers = {"Authorization": credentials["bearer"]}
@@ -65,4 +65,11 @@ def test_api_conforms_to_its_schema(case, credentials):
 
 def test_schema_describes_every_endpoint():
     paths = set(schema.raw_schema["paths"])
-    assert {"/mcg/v1/token", "/mcg/v1/tokeninfo", "/mcg/v1/revoke", "/Services", "/Services/{request_id}"} <= paths
+    assert {
+        "/mcg/v1/token",
+        "/mcg/v1/tokeninfo",
+        "/mcg/v1/revoke",
+        "/Services",
+        "/Services/{request_id}",
+        "/.well-known/oauth-authorization-server",
+    } <= paths
