@@ -6,23 +6,18 @@ Every error is ``{"error": <code>, "error_description": <text>[, "field_errors":
 
 from __future__ import annotations
 
-import functools
-import json
 import time
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
 from onboarding import tokens
-from providers import ratelimit
-from providers.inbound import JsonAnswer, machine_api
-from providers.jsonbody import has_unstorable_text
+from providers import inbound, ratelimit
+from providers.inbound import JsonAnswer
 
 from . import oauth, schemas, selectors, services
 from .models import ServiceProvider
@@ -31,51 +26,44 @@ from .oauth import ApiError
 FORM = "application/x-www-form-urlencoded"
 
 
-def error_response(error: ApiError) -> JsonAnswer:
-    body = {"error": error.error, "error_description": error.description}
-    if error.field_errors:
-        body["field_errors"] = error.field_errors
-    response = JsonAnswer(body, status=error.status)
-    if error.www_authenticate:
-        response["WWW-Authenticate"] = error.www_authenticate
-    return response
+class McgContract(inbound.Contract):
+    """MCG's errors: ``{"error", "error_description"[, "field_errors"]}`` (RFC 6749 §5.2 codes), in English."""
+
+    def render(self, error: inbound.InboundError) -> JsonAnswer:
+        api_error = error if isinstance(error, ApiError) else self.api_error(error)
+        body = {"error": api_error.error, "error_description": api_error.description}
+        if api_error.field_errors:
+            body["field_errors"] = api_error.field_errors
+        response = JsonAnswer(body, status=api_error.status, headers=error.headers if not isinstance(error, ApiError) else None)
+        if api_error.www_authenticate:
+            response["WWW-Authenticate"] = api_error.www_authenticate
+        return response
+
+    @staticmethod
+    def api_error(error: inbound.InboundError) -> ApiError:
+        if isinstance(error, inbound.MethodNotAllowed):
+            return ApiError("method_not_allowed", f"Use {error.allowed} on this URL.", 405)
+        if isinstance(error, inbound.UnsupportedMediaType):
+            return ApiError("invalid_request", f"Send the body as {error.media_type}.", 415)
+        if isinstance(error, inbound.BodyTooLarge):
+            text = f"The body must be at most {error.limit} bytes." if error.limit else "The request body is too large."
+            return ApiError("invalid_request", text, 413)
+        if isinstance(error, inbound.MalformedBody):
+            return ApiError("invalid_request", MALFORMED.get(error.reason, "The request could not be read."), 400)
+        return ApiError("invalid_request", error.message or "The request could not be read.", error.status)
 
 
-def _has_body(request) -> bool:
-    return request.META.get("CONTENT_LENGTH", "") not in ("", "0")
+MALFORMED = {
+    "not_json": "The body is not valid JSON.",
+    "unstorable_text": "The body holds characters that are not text (NUL or lone surrogates).",
+}
+CONTRACT = McgContract()
+error_response = CONTRACT.render
 
 
 def api_view(*methods: str, content_type: str | None = None):
-    """A JSON API view: CSRF-exempt, 405 with Allow for other methods, 415 for other bodies, errors in one shape."""
-    allowed = ", ".join(methods)
-
-    def decorator(view):
-        @machine_api
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method not in methods:
-                response = error_response(ApiError("method_not_allowed", f"Use {allowed} on this URL.", 405))
-                response["Allow"] = allowed
-            elif content_type and request.content_type != content_type and _has_body(request):
-                response = error_response(ApiError("invalid_request", f"Send the body as {content_type}.", 415))
-            else:
-                try:
-                    response = view(request, *args, **kwargs)
-                except RequestDataTooBig:
-                    response = error_response(ApiError("invalid_request", "The request body is too large.", 413))
-                except SuspiciousOperation:
-                    response = error_response(ApiError("invalid_request", "The request could not be read.", 400))
-                except ApiError as error:
-                    response = error_response(error)
-            if "Cache-Control" not in response:
-                response["Cache-Control"] = "no-store"
-                response["Pragma"] = "no-cache"
-            return response
-
-        return wrapper
-
-    return decorator
+    """A JSON API endpoint of this API (see ``providers.inbound.endpoint``), its errors in MCG's shape."""
+    return inbound.endpoint(CONTRACT, *methods, body_media_type=content_type)
 
 
 @api_view("POST", content_type=FORM)
@@ -239,17 +227,7 @@ def services_endpoint(request):
         )
         response["Retry-After"] = str(retry_after)
         return response
-    if request.content_type != "application/json":
-        raise ApiError("invalid_request", "Send the body as application/json.", 415)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.MCG_MAX_BODY_BYTES:
-        raise ApiError("invalid_request", f"The body must be at most {settings.MCG_MAX_BODY_BYTES} bytes.", 413)
-    try:
-        data = json.loads(request.body)
-    except (ValueError, RecursionError):
-        raise ApiError("invalid_request", "The body is not valid JSON.")
-    if has_unstorable_text(data):
-        raise ApiError("invalid_request", "The body holds characters that are not text (NUL or lone surrogates).")
+    data = inbound.read_json(request, limit=settings.MCG_MAX_BODY_BYTES)
     try:
         call = schemas.parse_service_call(data)
         key = schemas.parse_idempotency_key(request.headers.get("Idempotency-Key"))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from onboarding import tokens
+from providers.inbound import InboundError
 
 from . import selectors
 from .models import ServiceProvider, hash_client_secret
@@ -29,7 +30,7 @@ REALM = "mcg"
 
 
 @dataclass
-class ApiError(Exception):
+class ApiError(InboundError):
     """An error answered as ``{"error": ..., "error_description": ...}`` with the right status and headers.
 
     OAuth endpoints use RFC 6749 §5.2 / RFC 6750 §3.1 codes; /Services uses the same shape.

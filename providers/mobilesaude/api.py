@@ -3,11 +3,10 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 
+from providers import inbound
 from providers.addresses import client_address
 from providers.inbound import JsonAnswer, machine_api
 
@@ -23,20 +22,35 @@ def token_response(answer: dict) -> JsonAnswer:
     return JsonAnswer(answer, headers={"Cache-Control": "no-store"})
 
 
-@method_decorator(csrf_exempt, name="dispatch")
+class MobileSaudeContract(inbound.Contract):
+    """Mobile Saúde's errors: ``{"mensagem": <Portuguese text>}``."""
+
+    def render(self, error: inbound.InboundError) -> JsonAnswer:
+        if isinstance(error, inbound.MethodNotAllowed):
+            text = schemas.METHOD_NOT_ALLOWED
+        elif isinstance(error, inbound.UnsupportedMediaType):
+            text = schemas.UNSUPPORTED_MEDIA_TYPE
+        elif isinstance(error, inbound.BodyTooLarge):
+            text = schemas.BODY_TOO_LARGE.format(limit=settings.MOBILESAUDE_MAX_BODY_BYTES)
+        elif isinstance(error, inbound.MalformedBody):
+            text = schemas.INVALID_JSON
+        else:
+            text = error.message
+        return message_response(text, error.status, **error.headers)
+
+
+CONTRACT = MobileSaudeContract()
+
+
 class MobileSaudeView(View):
-    """POST-only JSON endpoint; every error is a ``{"mensagem"}`` answer."""
+    """POST-only JSON endpoint (``providers.inbound.endpoint``); every error is a ``{"mensagem"}`` answer."""
 
-    http_method_names = ["post"]
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        return message_response(schemas.METHOD_NOT_ALLOWED, 405, Allow="POST")
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return inbound.endpoint(CONTRACT, "POST")(super().as_view(**initkwargs))
 
     def post(self, request):
-        try:
-            return self.handle(request)
-        except schemas.RequestError as exc:
-            return message_response(exc.message, exc.status)
+        return self.handle(request)
 
     def handle(self, request):
         raise NotImplementedError
