@@ -334,12 +334,57 @@ _ERROR = {
         "field_errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
 }
-_MESSAGE_PROPS = {
+
+
+def _any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+def _spellings(name: str) -> list[str]:
+    """Every spelling the parser reads as ``name``: itself and its aliases (``_normalised``)."""
+    return [name, *sorted(alias for alias, canonical in ALIASES.items() if canonical == name)]
+
+
+_FIELD_SCHEMAS = {
     "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": ONE_LINE_TEXT},
     "message": {"type": "string", "minLength": 1, "maxLength": MESSAGE_MAX, "pattern": ONE_LINE_TEXT},
-    "channel": {"type": "string", "enum": list(CHANNELS.values())},
+    # The parser reads channel codes in any case, around spaces (``_channel``).
+    "channel": {
+        "type": "string",
+        "pattern": r"^\s*(" + "|".join(_any_case(code) for code in CHANNELS.values()) + r")\s*$",
+        "description": f"One of {', '.join(CHANNELS.values())}, in any letter case.",
+    },
     "link": {"type": "string", "format": "uri", "pattern": "^https?://", "example": "https://example.com/offer"},
+    "picture": {"type": "string", "format": "byte", "description": "Base64 PNG, JPEG, GIF or WebP."},
+    "data": {"type": "string", "minLength": 1, "maxLength": QR_DATA_MAX, "pattern": r"^\S(.*\S)?$"},
 }
+
+
+def _message_schema(kind: str, required: list[str]) -> dict:
+    """A message object exactly as ``_parse_message`` reads it, built from the same tables.
+
+    Field names are matched in any letter case and under their aliases (``ALIASES``): each
+    field is described under its English name and, through ``patternProperties``, under every
+    spelling; anything else is refused, as the parser refuses unknown fields. Which fields are
+    required is said in words: JSON Schema's ``required`` names one exact spelling, and the
+    parser takes any.
+    """
+    fields = MESSAGE_FIELDS[kind]
+    aliases = {name: _spellings(name) for name in fields}
+    return {
+        "type": "object",
+        "minProperties": len(required),
+        "properties": {name: _FIELD_SCHEMAS[name] for name in fields},
+        "patternProperties": {
+            "^(" + "|".join(_any_case(spelling) for spelling in aliases[name]) + ")$": _FIELD_SCHEMAS[name] for name in fields
+        },
+        "additionalProperties": False,
+        "description": f"Required: {', '.join(required)} (under any of their spellings). "
+        "Field names in any letter case; also accepted: "
+        + "; ".join(f"{', '.join(aliases[n][1:])} for {n}" for n in fields if len(aliases[n]) > 1)
+        + ".",
+    }
 
 
 def _errors(*codes):
@@ -373,7 +418,8 @@ def openapi_schema(server_url: str = "/") -> dict:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
     return {
-        "openapi": "3.0.3",
+        # 3.1 (JSON Schema 2020-12): patternProperties describe the any-case field names the parser reads.
+        "openapi": "3.1.0",
         "info": {
             "title": "Pharmacy portal — service-provider API",
             "version": "1.0",
@@ -391,32 +437,11 @@ def openapi_schema(server_url: str = "/") -> dict:
             },
             "schemas": {
                 "Error": _ERROR,
-                "Notification": {
-                    "type": "object",
-                    "required": ["title", "message", "channel"],
-                    "additionalProperties": False,
-                    "properties": _MESSAGE_PROPS,
-                },
-                "Advertisement": {
-                    "type": "object",
-                    "required": ["title", "message", "channel"],
-                    "additionalProperties": False,
-                    "properties": {
-                        **_MESSAGE_PROPS,
-                        "picture": {"type": "string", "format": "byte", "description": "Base64 PNG, JPEG, GIF or WebP."},
-                    },
-                },
+                "Notification": _message_schema(InboxKind.NOTIFICATION, ["title", "message", "channel"]),
+                "Advertisement": _message_schema(InboxKind.ADVERTISEMENT, ["title", "message", "channel"]),
+                # A coupon may also be given as its data alone (a string).
                 "QrCode": {
-                    "type": "object",
-                    "required": ["data"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "data": {"type": "string", "minLength": 1, "maxLength": QR_DATA_MAX, "pattern": r"^\S(.*\S)?$"},
-                        "title": _MESSAGE_PROPS["title"],
-                        "message": _MESSAGE_PROPS["message"],
-                        "channel": _MESSAGE_PROPS["channel"],
-                        "link": _MESSAGE_PROPS["link"],
-                    },
+                    "oneOf": [_message_schema(InboxKind.COUPON, ["data"]), _FIELD_SCHEMAS["data"]],
                 },
                 "ServiceRequest": {
                     "type": "object",

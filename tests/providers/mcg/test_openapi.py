@@ -73,3 +73,27 @@ def test_schema_describes_every_endpoint():
         "/Services/{request_id}",
         "/.well-known/oauth-authorization-server",
     } <= paths
+
+
+@pytest.mark.parametrize(
+    "notification,accepted",
+    [
+        ({"title": "Rappel", "message": "Lundi 9:15", "channel": "SMS"}, True),
+        ({"Tittle": "Rappel", "Mensaje": "Lundi 9:15", "Cannel": "sms"}, True),
+        ({"TITRE": "Rappel", "message": "Lundi 9:15", "canal": " Fcm "}, True),
+        ({"title": "Rappel", "message": "Lundi 9:15", "channel": "SMS", "colour": "red"}, False),
+        ({"title": "Rappel", "message": "Lundi 9:15", "channel": "PIGEON"}, False),
+    ],
+)
+def test_document_and_parser_agree_on_spellings_and_channel_codes(notification, accepted):
+    """The document is built from the parser's own tables: what one accepts, the other does."""
+    import jsonschema_rs  # schemathesis's own validator
+
+    from providers.mcg import schemas
+
+    document = schemas.openapi_schema()
+    validator = jsonschema_rs.Draft202012Validator(document["components"]["schemas"]["Notification"])
+    assert validator.is_valid(notification) is accepted
+    errors: dict = {}
+    schemas._parse_message("notification", notification, "parameters.notification", errors)
+    assert (not errors) is accepted
