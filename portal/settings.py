@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "tokens",
     "onboarding",
     "providers.bimedoc",
     "providers.edin",

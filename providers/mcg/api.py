@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from onboarding import tokens
+import tokens
 from providers import inbound, ratelimit
 from providers.inbound import JsonAnswer
 

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from onboarding import tokens
+import tokens
 from providers.inbound import InboundError
 
 from . import selectors

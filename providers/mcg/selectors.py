@@ -9,7 +9,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.db.models import Q
 
-from onboarding import tokens
+import tokens
 from onboarding.models import Membership
 from providers import revocation
 from providers.revocation import ClientState

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding import tokens
+import tokens
 from onboarding.audit import audit_context
 from providers import revocation
 from providers.http import ProviderError, RetryableError

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from onboarding import tokens
+import tokens
 from providers import inbound
 from providers.jsonbody import is_storable_text
 

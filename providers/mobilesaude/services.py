@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding import tokens
+import tokens
 from onboarding.models import Membership, User
 from onboarding.validators import normalize_cpf
 from providers import revocation

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import Client
 from PIL import Image
 
+import tokens
 from onboarding import services as onboarding_services
-from onboarding import tokens
 from providers.mcg import services
 
 

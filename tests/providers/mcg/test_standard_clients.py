@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from onboarding import tokens
+import tokens
 from providers.mcg import services
 from providers.mcg.models import RevokedToken
 

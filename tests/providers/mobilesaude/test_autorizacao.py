@@ -6,7 +6,7 @@ import time
 import pytest
 from django.conf import settings
 
-from onboarding import tokens
+import tokens
 from providers.mobilesaude.models import IntegrationClient
 
 from .conftest import SENHA, USUARIO

@@ -5,8 +5,8 @@ import time
 import pytest
 from django.conf import settings
 
+import tokens
 from onboarding import services as onboarding
-from onboarding import tokens
 from providers.mobilesaude import services
 from providers.mobilesaude.models import IntegrationClient
 
