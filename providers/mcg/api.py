@@ -20,6 +20,7 @@ from providers import inbound, ratelimit
 from providers.inbound import JsonAnswer
 
 from . import oauth, schemas, selectors, services
+from .conf import conf
 from .models import ServiceProvider
 from .oauth import ApiError
 
@@ -113,7 +114,7 @@ def _wants_jwt(request) -> bool:
 def _introspection_jwt(answer: dict, caller: dict) -> HttpResponse:
     """RFC 9701 §5: the answer as a JWT signed with the portal's keys, for the caller (``aud``)."""
     claims = {
-        "iss": settings.ACCESS_TOKEN_ISSUER,
+        "iss": tokens.conf.ISSUER,
         "aud": caller["client_id"],
         "iat": int(time.time()),
         "token_introspection": answer,
@@ -166,7 +167,7 @@ def server_metadata() -> dict:
     """RFC 8414 authorization server metadata: where the endpoints are and what they accept."""
     auth_methods = ["client_secret_basic", "client_secret_post"]
     return {
-        "issuer": settings.ACCESS_TOKEN_ISSUER,
+        "issuer": tokens.conf.ISSUER,
         "token_endpoint": public_url("mcg-token"),
         "introspection_endpoint": public_url("mcg-tokeninfo"),
         "revocation_endpoint": public_url("mcg-revoke"),
@@ -220,14 +221,14 @@ def _request_url(request, service_request) -> str:
 def services_endpoint(request):
     """Consume a service: deliver a notification, advertisement or coupon to a portal user."""
     provider = _provider_for(request)
-    retry_after = ratelimit.hit(settings.MCG_SERVICES_RATE_LIMIT, "mcg-services", str(provider.provider_id))
+    retry_after = ratelimit.hit(conf.SERVICES_RATE_LIMIT, "mcg-services", str(provider.provider_id))
     if retry_after:
         response = error_response(
             ApiError("rate_limited", f"Too many requests from this provider; try again in {retry_after} s.", 429)
         )
         response["Retry-After"] = str(retry_after)
         return response
-    data = inbound.read_json(request, limit=settings.MCG_MAX_BODY_BYTES)
+    data = inbound.read_json(request, limit=conf.MAX_BODY_BYTES)
     try:
         call = schemas.parse_service_call(data)
         key = schemas.parse_idempotency_key(request.headers.get("Idempotency-Key"))

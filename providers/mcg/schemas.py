@@ -15,11 +15,11 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from PIL import Image, UnidentifiedImageError
 
+from .conf import conf
 from .models import Channel, InboxKind
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -244,7 +244,7 @@ def _link(value, path, errors):
 
 def _picture(value, path, errors):
     """Decode a base64 picture (optionally a data: URL) and check it is a real, bounded image."""
-    max_bytes = settings.MCG_PICTURE_MAX_BYTES
+    max_bytes = conf.PICTURE_MAX_BYTES
     if not isinstance(value, str):
         errors[path] = ["Must be a base64 string."]
         return None, ""
@@ -263,7 +263,7 @@ def _picture(value, path, errors):
         with Image.open(io.BytesIO(raw), formats=list(PICTURE_FORMATS)) as image:
             fmt = image.format
             width, height = image.size
-            if width * height > settings.MCG_PICTURE_MAX_PIXELS:
+            if width * height > conf.PICTURE_MAX_PIXELS:
                 errors[path] = [f"The picture has too many pixels ({width}×{height})."]
                 return None, ""
             frames = getattr(image, "n_frames", 1)

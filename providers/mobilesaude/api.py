@@ -11,6 +11,7 @@ from providers.addresses import client_address
 from providers.inbound import JsonAnswer, machine_api
 
 from . import schemas, services
+from .conf import conf
 
 
 def message_response(text: str, status: int, **headers) -> JsonAnswer:
@@ -31,7 +32,7 @@ class MobileSaudeContract(inbound.Contract):
         elif isinstance(error, inbound.UnsupportedMediaType):
             text = schemas.UNSUPPORTED_MEDIA_TYPE
         elif isinstance(error, inbound.BodyTooLarge):
-            text = schemas.BODY_TOO_LARGE.format(limit=settings.MOBILESAUDE_MAX_BODY_BYTES)
+            text = schemas.BODY_TOO_LARGE.format(limit=conf.MAX_BODY_BYTES)
         elif isinstance(error, inbound.MalformedBody):
             text = schemas.INVALID_JSON
         else:
@@ -74,12 +75,12 @@ class IdentificacaoView(MobileSaudeView):
     """``POST /integrations/mobilesaude/recuperarSenhaIdentificacao``: CPF + date of birth → the user and a token."""
 
     def handle(self, request):
-        header = request.headers.get(settings.MOBILESAUDE_AUTH_HEADER)
+        header = request.headers.get(conf.AUTH_HEADER)
         try:
             client = services.client_for_header(header)
         except services.NotAuthorized:
             text = schemas.MISSING_TOKEN if not header else schemas.INVALID_TOKEN
-            challenge = f'{settings.MOBILESAUDE_AUTH_SCHEME or "Bearer"} realm="mobilesaude"'
+            challenge = f'{conf.AUTH_SCHEME or "Bearer"} realm="mobilesaude"'
             return message_response(text, 401, **{"WWW-Authenticate": challenge})
         data = schemas.parse_json_request(request, schemas.IDENTIFICACAO_REQUEST)
         try:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.urls import reverse
 
 import tokens
 from providers import inbound
 from providers.jsonbody import is_storable_text
 
+from .conf import conf
 from .services import Identification
 
 NOT_FOUND = "Beneficiário não encontrado"
@@ -120,16 +120,14 @@ def is_json_content_type(content_type: str) -> bool:
 
 def parse_json_request(request, schema: RequestSchema) -> dict:
     """The request's JSON body checked against the schema; else an InboundError (415, 413 or 400)."""
-    return schema.clean(
-        inbound.read_json(request, limit=settings.MOBILESAUDE_MAX_BODY_BYTES, accepts=is_json_content_type, storable=False)
-    )
+    return schema.clean(inbound.read_json(request, limit=conf.MAX_BODY_BYTES, accepts=is_json_content_type, storable=False))
 
 
 # --- Answers -------------------------------------------------------------------------
 
 
 def auth_entry(token: tokens.IssuedToken, value: str, *, with_expiry: bool) -> dict:
-    entry = {"chave": settings.MOBILESAUDE_AUTH_HEADER, "token": value}
+    entry = {"chave": conf.AUTH_HEADER, "token": value}
     if with_expiry:
         entry["expiracao"] = token.expires_at * 1000
     return entry
@@ -209,8 +207,8 @@ def _request_body(schema_name: str, example: dict) -> dict:
 
 def openapi_document() -> dict:
     """The OpenAPI 3.0 description of the Mobile Saúde endpoints."""
-    header = settings.MOBILESAUDE_AUTH_HEADER
-    scheme = settings.MOBILESAUDE_AUTH_SCHEME
+    header = conf.AUTH_HEADER
+    scheme = conf.AUTH_SCHEME
     return {
         "openapi": "3.0.3",
         "info": {

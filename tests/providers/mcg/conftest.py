@@ -6,7 +6,6 @@ import time
 
 import jwt
 import pytest
-from django.conf import settings
 from django.test import Client
 from PIL import Image
 
@@ -86,9 +85,9 @@ def forged(claims=None, *, key=None, alg="ES256", headers=None, **overrides):
 
     now = int(time.time())
     body = {
-        "iss": settings.ACCESS_TOKEN_ISSUER,
+        "iss": tokens.conf.ISSUER,
         "sub": "42",
-        "aud": settings.ACCESS_TOKEN_AUDIENCE,
+        "aud": tokens.conf.AUDIENCE,
         "iat": now,
         "nbf": now,
         "exp": now + 600,

@@ -5,7 +5,6 @@ import base64
 
 import jwt
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -29,7 +28,7 @@ def test_metadata_names_the_endpoints_on_the_public_base_url(client, settings):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert body["issuer"] == settings.ACCESS_TOKEN_ISSUER
+    assert body["issuer"] == tokens.conf.ISSUER
     assert body["token_endpoint"] == "https://portal.example.com/mcg/v1/token"
     assert body["introspection_endpoint"] == "https://portal.example.com/mcg/v1/tokeninfo"
     assert body["revocation_endpoint"] == "https://portal.example.com/mcg/v1/revoke"
@@ -61,7 +60,7 @@ def test_a_client_authenticated_with_its_secret_sees_its_own_tokens_in_full(clie
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     answer = response.json()
-    claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(token, audience=tokens.conf.AUDIENCE)
     assert answer["active"] is True
     assert answer["client_id"] == provider_a.client_id
     assert answer["jti"] == claims["jti"]
@@ -185,7 +184,7 @@ def _verify_with_jwks(client, value: str, *, audience: str) -> dict:
     keys = {k["kid"]: k for k in client.get("/.well-known/jwks.json").json()["keys"]}
     header = jwt.get_unverified_header(value)
     key = jwt.PyJWK(keys[header["kid"]])
-    return jwt.decode(value, key, algorithms=["ES256"], audience=audience, issuer=settings.ACCESS_TOKEN_ISSUER)
+    return jwt.decode(value, key, algorithms=["ES256"], audience=audience, issuer=tokens.conf.ISSUER)
 
 
 @pytest.mark.parametrize("caller", ["client_secret_basic", "bearer"])
