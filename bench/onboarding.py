@@ -121,9 +121,7 @@ class CpuMeter:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
             return [row[0] for row in cursor.fetchall()]
 
     def sample(self) -> dict[str, float]:

@@ -74,6 +74,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 _SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip("/")
 # Read once here: test runners turn settings.DEBUG off at run time.
 SANDBOX_CONTROLS_OPEN = DEBUG
+# The API reference pages (/mcg/v1/docs, /integrations/mobilesaude/docs) send "Try it out" requests
+# to this portal: in development, whose providers are the sandbox. Off in production by default.
+API_DOCS_TRY_IT = env.bool("API_DOCS_TRY_IT", default=DEBUG)
 
 # --- Applications --------------------------------------------------------------
 
@@ -85,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "tokens",
     "onboarding",
     "providers.bimedoc",
     "providers.edin",
@@ -95,6 +99,8 @@ if SANDBOX_ENABLED:
     INSTALLED_APPS += ["providers.sandbox", "providers.sandbox.bimedoc", "providers.sandbox.edin", "providers.sandbox.gateway"]
 
 MIDDLEWARE = [
+    # Machine API calls (views marked providers.inbound.machine_api) skip the browser-only middleware below.
+    "providers.inbound.MachineApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -361,33 +367,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # providers/edin/conf.py (EDIN_*), providers/sandbox/conf.py (SANDBOX_*, EDIN_SANDBOX_*), and the ones
 # every outbound call shares in providers/conf.py (PROVIDER_*, CIRCUIT_BREAKER_*, RATE_LIMIT_STORAGE_URL).
 
-# --- Mobile Saúde (inbound): its app platform calls /integrations/mobilesaude/* ---
-# The header the app must send back, and the scheme before the token in its value.
-MOBILESAUDE_AUTH_HEADER = env.str("MOBILESAUDE_AUTH_HEADER", default="Authorization")
-MOBILESAUDE_AUTH_SCHEME = env.str("MOBILESAUDE_AUTH_SCHEME", default="Bearer")
-# Seconds an integration client's token (from /autorizacao) and a user's token (from identification) live.
-MOBILESAUDE_TOKEN_LIFETIME = env.int("MOBILESAUDE_TOKEN_LIFETIME", default=900)
-MOBILESAUDE_USER_TOKEN_LIFETIME = env.int("MOBILESAUDE_USER_TOKEN_LIFETIME", default=3600)
-# Larger request bodies are refused with 413.
-MOBILESAUDE_MAX_BODY_BYTES = env.int("MOBILESAUDE_MAX_BODY_BYTES", default=16 * 1024)
-# Failed /autorizacao attempts allowed per usuario and per client address within a sliding window (seconds).
-MOBILESAUDE_THROTTLE_WINDOW = env.int("MOBILESAUDE_THROTTLE_WINDOW", default=900)
-MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO", default=10)
-MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS", default=30)
-# Failed identifications (no beneficiary found) allowed per integration client and per CPF in the same window.
-MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT", default=100)
-MOBILESAUDE_THROTTLE_FAILURES_PER_CPF = env.int("MOBILESAUDE_THROTTLE_FAILURES_PER_CPF", default=5)
-if (
-    min(
-        MOBILESAUDE_THROTTLE_WINDOW,
-        MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO,
-        MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS,
-        MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT,
-        MOBILESAUDE_THROTTLE_FAILURES_PER_CPF,
-    )
-    < 1
-):
-    raise ImproperlyConfigured("MOBILESAUDE_THROTTLE_* settings must be positive.")
+# --- Mobile Saúde (inbound): its settings (MOBILESAUDE_*) are declared in providers/mobilesaude/conf.py.
 
 # MCG service-provider API (/mcg/v1/..., /Services) and delivery of what providers send.
 # Delivery gateway for SMS, push (FCM) and SAT: a dotted path to a backend class.
@@ -409,12 +389,7 @@ if DELIVERY_GATEWAY_BACKEND == "providers.mcg.gateways.HttpGateway" and not DELI
 # Tries per delivery before an item is marked failed; the wait doubles from DELIVERY_RETRY_DELAY seconds.
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 DELIVERY_RETRY_DELAY = env.int("DELIVERY_RETRY_DELAY", default=10)
-# Largest /Services body, and largest advertisement picture (decoded bytes, pixels).
-MCG_MAX_BODY_BYTES = env.int("MCG_MAX_BODY_BYTES", default=2_000_000)
-MCG_PICTURE_MAX_BYTES = env.int("MCG_PICTURE_MAX_BYTES", default=1_000_000)
-MCG_PICTURE_MAX_PIXELS = env.int("MCG_PICTURE_MAX_PIXELS", default=4096 * 4096)
-# Calls to /Services each provider may make, in the `limits` notation ("120/minute", "10/second;1000/hour").
-MCG_SERVICES_RATE_LIMIT = env.str("MCG_SERVICES_RATE_LIMIT", default="120/minute")
+# The API's own settings (MCG_*: body and picture limits, the /Services rate) are declared in providers/mcg/conf.py.
 # Where rate-limit counters live (a `limits` storage URL): the Redis cache's server by default.
 RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=CACHE_REDIS_URL or "memory://")
 # Celery's Django fixup would close the database connections around every task; portal/celery.py
@@ -423,23 +398,11 @@ CELERY_DB_REUSE_MAX = 10**9
 
 # --- Access tokens (JWT) issued by the portal --------------------------------------
 
-# PEM-encoded P-256 private keys, separated by blank lines or given as files
-# (ACCESS_TOKEN_SIGNING_KEY_FILES, comma-separated): the first signs, all verify.
-# In development a key derived from SECRET_KEY is used when none is set.
-ACCESS_TOKEN_SIGNING_KEYS = [
-    k.strip() + "\n-----END PRIVATE KEY-----\n"
-    for k in env.str("ACCESS_TOKEN_SIGNING_KEYS", default="").replace("\\n", "\n").split("-----END PRIVATE KEY-----")
-    if k.strip()
-] + [Path(p).read_text() for p in env.list("ACCESS_TOKEN_SIGNING_KEY_FILES", default=[])]
-if not ACCESS_TOKEN_SIGNING_KEYS and not DEBUG:
-    raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
-# Only a debug process may sign with the key derived from SECRET_KEY.
+# The access tokens' settings (ACCESS_TOKEN_SIGNING_KEYS / _FILES, _ISSUER, _AUDIENCE, _LIFETIME,
+# _LEEWAY) are declared in tokens/conf.py and checked at start-up (keys required with DEBUG off).
+# Only a debug process may sign with the key derived from SECRET_KEY (read once here: test
+# runners turn settings.DEBUG off at run time).
 ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED = DEBUG
-ACCESS_TOKEN_ISSUER = env.str("ACCESS_TOKEN_ISSUER", default="urn:pharmacy-portal")
-# The audience of tokens presented to the portal's own APIs.
-ACCESS_TOKEN_AUDIENCE = env.str("ACCESS_TOKEN_AUDIENCE", default="urn:pharmacy-portal:api")
-ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=3600)
-ACCESS_TOKEN_LEEWAY = env.int("ACCESS_TOKEN_LEEWAY", default=5)
 # Revocations (a revoked token, a client's tokens voided, a client deactivated) are pushed to
 # every process over Redis pub/sub; a process answers from memory only while its subscription
 # was confirmed within REVOCATION_PUSH_MAX_AGE seconds, otherwise it asks the shared cache.

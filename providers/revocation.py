@@ -37,6 +37,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+import tokens
+
 logger = logging.getLogger(__name__)
 
 REVOKED_KEY = "revocation:jti:{}"
@@ -357,7 +359,7 @@ def _fetch(jtis: set[str], client_ids: set[str], claims_list: list[dict]) -> tup
             found[jti] = bool(cached[key])
         else:
             found[jti] = RevokedToken.objects.filter(jti=jti).exists()
-            ttl = max(1, min(SHARED_TTL, expiry.get(jti, 0) - int(time.time()) + settings.ACCESS_TOKEN_LEEWAY))
+            ttl = max(1, min(SHARED_TTL, expiry.get(jti, 0) - int(time.time()) + tokens.conf.LEEWAY))
             cache.add(key, found[jti], timeout=ttl)
     return found, clients
 
@@ -386,7 +388,7 @@ def token_revoked(jti: str, *, expires_at: int) -> None:
     """A token was revoked (its row saved): every process treats it as void from now on."""
 
     def push():
-        ttl = max(1, expires_at - int(time.time()) + settings.ACCESS_TOKEN_LEEWAY)
+        ttl = max(1, expires_at - int(time.time()) + tokens.conf.LEEWAY)
         cache.set(REVOKED_KEY.format(jti), True, timeout=ttl)
         memory.jti_revoked(jti)
         _publish({"jti": jti})

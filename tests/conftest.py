@@ -41,8 +41,12 @@ def worker_env(django_db_setup, live_server, worker_mail_dir):
         pytest.skip("a real worker needs PostgreSQL (set DATABASE_URL)")
     if not settings.CELERY_BROKER_URL:
         pytest.skip("a real worker needs a broker (set CELERY_BROKER_URL)")
+    import tokens
+
     env = dict(os.environ)
     env.update(
+        # One deployment, one issuer: the tokens these processes sign verify here, and the other way round.
+        ACCESS_TOKEN_ISSUER=tokens.conf.ISSUER,
         # Development processes, whatever the caller's environment says.
         DJANGO_DEBUG="true",
         SANDBOX_ENABLED="true",

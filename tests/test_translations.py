@@ -1,4 +1,5 @@
 """Every UI string is translated into each of the portal's languages, and the compiled catalogs match."""
+
 import gettext
 import re
 from pathlib import Path

@@ -1,75 +1,70 @@
-"""The service-provider API: token (RFC 6749 §4.4), tokeninfo (RFC 7662), revoke (RFC 7009), /Services and JWKS.
+"""The service-provider API: token (RFC 6749 §4.4), tokeninfo (RFC 7662, RFC 9701), revoke (RFC 7009),
+/Services, the JWKS and the authorization server metadata (RFC 8414).
 
 Every error is ``{"error": <code>, "error_description": <text>[, "field_errors": {...}]}``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import time
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext as _
 
-from onboarding import tokens
-from providers import ratelimit
-from providers.jsonbody import has_unstorable_text
+import tokens
+from providers import inbound, ratelimit
+from providers.inbound import JsonAnswer
 
 from . import oauth, schemas, selectors, services
+from .conf import conf
 from .models import ServiceProvider
 from .oauth import ApiError
 
 FORM = "application/x-www-form-urlencoded"
 
 
-def error_response(error: ApiError) -> JsonResponse:
-    body = {"error": error.error, "error_description": error.description}
-    if error.field_errors:
-        body["field_errors"] = error.field_errors
-    response = JsonResponse(body, status=error.status)
-    if error.www_authenticate:
-        response["WWW-Authenticate"] = error.www_authenticate
-    return response
+class McgContract(inbound.Contract):
+    """MCG's errors: ``{"error", "error_description"[, "field_errors"]}`` (RFC 6749 §5.2 codes), in English."""
+
+    def render(self, error: inbound.InboundError) -> JsonAnswer:
+        api_error = error if isinstance(error, ApiError) else self.api_error(error)
+        body = {"error": api_error.error, "error_description": api_error.description}
+        if api_error.field_errors:
+            body["field_errors"] = api_error.field_errors
+        response = JsonAnswer(body, status=api_error.status, headers=error.headers if not isinstance(error, ApiError) else None)
+        if api_error.www_authenticate:
+            response["WWW-Authenticate"] = api_error.www_authenticate
+        return response
+
+    @staticmethod
+    def api_error(error: inbound.InboundError) -> ApiError:
+        if isinstance(error, inbound.MethodNotAllowed):
+            return ApiError("method_not_allowed", f"Use {error.allowed} on this URL.", 405)
+        if isinstance(error, inbound.UnsupportedMediaType):
+            return ApiError("invalid_request", f"Send the body as {error.media_type}.", 415)
+        if isinstance(error, inbound.BodyTooLarge):
+            text = f"The body must be at most {error.limit} bytes." if error.limit else "The request body is too large."
+            return ApiError("invalid_request", text, 413)
+        if isinstance(error, inbound.MalformedBody):
+            return ApiError("invalid_request", MALFORMED.get(error.reason, "The request could not be read."), 400)
+        return ApiError("invalid_request", error.message or "The request could not be read.", error.status)
 
 
-def _has_body(request) -> bool:
-    return request.META.get("CONTENT_LENGTH", "") not in ("", "0")
+MALFORMED = {
+    "not_json": "The body is not valid JSON.",
+    "unstorable_text": "The body holds characters that are not text (NUL or lone surrogates).",
+}
+CONTRACT = McgContract()
+error_response = CONTRACT.render
 
 
 def api_view(*methods: str, content_type: str | None = None):
-    """A JSON API view: CSRF-exempt, 405 with Allow for other methods, 415 for other bodies, errors in one shape."""
-    allowed = ", ".join(methods)
-
-    def decorator(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method not in methods:
-                response = error_response(ApiError("method_not_allowed", f"Use {allowed} on this URL.", 405))
-                response["Allow"] = allowed
-            elif content_type and request.content_type != content_type and _has_body(request):
-                response = error_response(ApiError("invalid_request", f"Send the body as {content_type}.", 415))
-            else:
-                try:
-                    response = view(request, *args, **kwargs)
-                except RequestDataTooBig:
-                    response = error_response(ApiError("invalid_request", "The request body is too large.", 413))
-                except SuspiciousOperation:
-                    response = error_response(ApiError("invalid_request", "The request could not be read.", 400))
-                except ApiError as error:
-                    response = error_response(error)
-            if "Cache-Control" not in response:
-                response["Cache-Control"] = "no-store"
-                response["Pragma"] = "no-cache"
-            return response
-
-        return wrapper
-
-    return decorator
+    """A JSON API endpoint of this API (see ``providers.inbound.endpoint``), its errors in MCG's shape."""
+    return inbound.endpoint(CONTRACT, *methods, body_media_type=content_type)
 
 
 @api_view("POST", content_type=FORM)
@@ -85,7 +80,7 @@ def token(request):
         issued = services.issue_provider_token(provider, scope=request.POST.get("scope"))
     except services.InvalidScope as exc:
         raise ApiError("invalid_scope", str(exc))
-    return JsonResponse(
+    return JsonAnswer(
         {
             "access_token": issued.token,
             "token_type": "Bearer",
@@ -97,43 +92,117 @@ def token(request):
 
 # Token kinds allowed to ask about tokens: providers' tokens and Mobile Saúde client tokens (not per-user tokens).
 INTROSPECTION_SCOPES = {"tokeninfo", "mobilesaude"}
+INTROSPECTION_JWT = "application/token-introspection+jwt"
+
+
+def _wants_jwt(request) -> bool:
+    """Whether the caller asked for a signed introspection answer (RFC 9701 §4): that media type, not refused by q=0."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if INTROSPECTION_JWT not in accept.lower():
+        return False
+    for item in accept.split(","):
+        media_type, *params = (part.strip() for part in item.split(";"))
+        if media_type.lower() == INTROSPECTION_JWT:
+            weights = [p.partition("=")[2].strip() for p in params if p.replace(" ", "").lower().startswith("q=")]
+            try:
+                return not weights or float(weights[0]) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def _introspection_jwt(answer: dict, caller: dict) -> HttpResponse:
+    """RFC 9701 §5: the answer as a JWT signed with the portal's keys, for the caller (``aud``)."""
+    claims = {
+        "iss": tokens.conf.ISSUER,
+        "aud": caller["client_id"],
+        "iat": int(time.time()),
+        "token_introspection": answer,
+    }
+    return HttpResponse(tokens.sign(claims, typ="token-introspection+jwt"), content_type=INTROSPECTION_JWT)
 
 
 @api_view("POST", content_type=FORM)
 def tokeninfo(request):
-    """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``."""
-    caller = oauth.verified_bearer(request, any_type=True)
+    """Token introspection (RFC 7662), answered for the caller: others' tokens are ``{"active": false}``.
+
+    The caller authenticates with its client secret (HTTP Basic or the form body) or one of the
+    portal's access tokens (``Authorization: <type> <JWT>``).
+    """
     token_value = request.POST.get("token", "")
     claims = selectors.token_claims(token_value) if token_value else None
-    # The caller's and the token's revocation: one cache round trip.
-    revoked = selectors.revoked_jtis([caller, claims] if claims else [caller])
-    oauth.ensure_usable(caller, revoked=revoked[caller["jti"]], scopes=INTROSPECTION_SCOPES)
+    caller, revoked = oauth.authorize_caller(request, scopes=INTROSPECTION_SCOPES, about=claims)
     if not token_value:
         raise ApiError("invalid_request", "token is required.")
-    return JsonResponse(selectors.introspection(claims, caller=caller, revoked=bool(claims) and revoked[claims["jti"]]))
+    answer = selectors.introspection(claims, caller=caller, revoked=revoked)
+    if _wants_jwt(request):
+        return _introspection_jwt(answer, caller)
+    return JsonAnswer(answer)
 
 
 @api_view("POST", content_type=FORM)
 def revoke(request):
     """Token revocation (RFC 7009): a client revokes its own tokens; anything else is answered 200 all the same."""
-    provider = oauth.authenticate_client(request)
+    caller, _ = oauth.authorize_caller(request, scopes=INTROSPECTION_SCOPES, client_first=True)
     token_value = request.POST.get("token", "")
     if not token_value:
         raise ApiError("invalid_request", "token is required.")
-    services.revoke_token(token_value, client_id=provider.client_id)
+    services.revoke_token(token_value, client_id=caller["client_id"])
     return HttpResponse(status=200)
 
 
 @api_view("GET")
 def jwks(request):
-    response = JsonResponse(tokens.jwks())
+    response = JsonAnswer(tokens.jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def public_url(name: str) -> str:
+    """The absolute URL of a named route, on ``PUBLIC_BASE_URL``."""
+    return settings.PUBLIC_BASE_URL + reverse(name)
+
+
+def server_metadata() -> dict:
+    """RFC 8414 authorization server metadata: where the endpoints are and what they accept."""
+    auth_methods = ["client_secret_basic", "client_secret_post"]
+    return {
+        "issuer": tokens.conf.ISSUER,
+        "token_endpoint": public_url("mcg-token"),
+        "introspection_endpoint": public_url("mcg-tokeninfo"),
+        "revocation_endpoint": public_url("mcg-revoke"),
+        "jwks_uri": public_url("jwks"),
+        "grant_types_supported": ["client_credentials"],
+        # No authorization endpoint: no response type is supported.
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": list(services.PROVIDER_SCOPES),
+        "introspection_signing_alg_values_supported": [tokens.ALGORITHM],
+        "service_documentation": public_url("mcg-docs"),
+    }
+
+
+@api_view("GET")
+def metadata(request):
+    response = JsonAnswer(server_metadata())
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
 @api_view("GET")
 def openapi(request):
-    return JsonResponse(schemas.openapi_schema(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})
+    return JsonAnswer(schemas.openapi_schema(request.build_absolute_uri("/")))
+
+
+def docs(request):
+    """The browsable reference of this API (Swagger UI from the portal's static files)."""
+    return render(
+        request,
+        "api_docs.html",
+        {"title": _("Service-provider API"), "openapi_url": reverse("mcg-openapi"), "try_it": settings.API_DOCS_TRY_IT},
+    )
 
 
 def _provider_for(request) -> ServiceProvider:
@@ -152,24 +221,14 @@ def _request_url(request, service_request) -> str:
 def services_endpoint(request):
     """Consume a service: deliver a notification, advertisement or coupon to a portal user."""
     provider = _provider_for(request)
-    retry_after = ratelimit.hit(settings.MCG_SERVICES_RATE_LIMIT, "mcg-services", str(provider.provider_id))
+    retry_after = ratelimit.hit(conf.SERVICES_RATE_LIMIT, "mcg-services", str(provider.provider_id))
     if retry_after:
         response = error_response(
             ApiError("rate_limited", f"Too many requests from this provider; try again in {retry_after} s.", 429)
         )
         response["Retry-After"] = str(retry_after)
         return response
-    if request.content_type != "application/json":
-        raise ApiError("invalid_request", "Send the body as application/json.", 415)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.MCG_MAX_BODY_BYTES:
-        raise ApiError("invalid_request", f"The body must be at most {settings.MCG_MAX_BODY_BYTES} bytes.", 413)
-    try:
-        data = json.loads(request.body)
-    except (ValueError, RecursionError):
-        raise ApiError("invalid_request", "The body is not valid JSON.")
-    if has_unstorable_text(data):
-        raise ApiError("invalid_request", "The body holds characters that are not text (NUL or lone surrogates).")
+    data = inbound.read_json(request, limit=conf.MAX_BODY_BYTES)
     try:
         call = schemas.parse_service_call(data)
         key = schemas.parse_idempotency_key(request.headers.get("Idempotency-Key"))
@@ -187,7 +246,7 @@ def services_endpoint(request):
         response["Location"] = _request_url(request, exc.existing)
         return response
     location = _request_url(request, service_request)
-    response = JsonResponse(schemas.service_request_json(service_request, location), status=201)
+    response = JsonAnswer(schemas.service_request_json(service_request, location), status=201)
     response["Location"] = location
     return response
 
@@ -203,4 +262,4 @@ def service_request_detail(request, request_id: str):
     service_request = selectors.service_request_for(provider, public_id) if public_id else None
     if service_request is None:
         raise ApiError("not_found", "No request of yours has this id.", 404)
-    return JsonResponse(schemas.service_request_json(service_request, _request_url(request, service_request)))
+    return JsonAnswer(schemas.service_request_json(service_request, _request_url(request, service_request)))

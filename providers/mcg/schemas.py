@@ -15,11 +15,11 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from PIL import Image, UnidentifiedImageError
 
+from .conf import conf
 from .models import Channel, InboxKind
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -244,7 +244,7 @@ def _link(value, path, errors):
 
 def _picture(value, path, errors):
     """Decode a base64 picture (optionally a data: URL) and check it is a real, bounded image."""
-    max_bytes = settings.MCG_PICTURE_MAX_BYTES
+    max_bytes = conf.PICTURE_MAX_BYTES
     if not isinstance(value, str):
         errors[path] = ["Must be a base64 string."]
         return None, ""
@@ -263,7 +263,7 @@ def _picture(value, path, errors):
         with Image.open(io.BytesIO(raw), formats=list(PICTURE_FORMATS)) as image:
             fmt = image.format
             width, height = image.size
-            if width * height > settings.MCG_PICTURE_MAX_PIXELS:
+            if width * height > conf.PICTURE_MAX_PIXELS:
                 errors[path] = [f"The picture has too many pixels ({width}×{height})."]
                 return None, ""
             frames = getattr(image, "n_frames", 1)
@@ -334,12 +334,57 @@ _ERROR = {
         "field_errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
 }
-_MESSAGE_PROPS = {
+
+
+def _any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+def _spellings(name: str) -> list[str]:
+    """Every spelling the parser reads as ``name``: itself and its aliases (``_normalised``)."""
+    return [name, *sorted(alias for alias, canonical in ALIASES.items() if canonical == name)]
+
+
+_FIELD_SCHEMAS = {
     "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": ONE_LINE_TEXT},
     "message": {"type": "string", "minLength": 1, "maxLength": MESSAGE_MAX, "pattern": ONE_LINE_TEXT},
-    "channel": {"type": "string", "enum": list(CHANNELS.values())},
+    # The parser reads channel codes in any case, around spaces (``_channel``).
+    "channel": {
+        "type": "string",
+        "pattern": r"^\s*(" + "|".join(_any_case(code) for code in CHANNELS.values()) + r")\s*$",
+        "description": f"One of {', '.join(CHANNELS.values())}, in any letter case.",
+    },
     "link": {"type": "string", "format": "uri", "pattern": "^https?://", "example": "https://example.com/offer"},
+    "picture": {"type": "string", "format": "byte", "description": "Base64 PNG, JPEG, GIF or WebP."},
+    "data": {"type": "string", "minLength": 1, "maxLength": QR_DATA_MAX, "pattern": r"^\S(.*\S)?$"},
 }
+
+
+def _message_schema(kind: str, required: list[str]) -> dict:
+    """A message object exactly as ``_parse_message`` reads it, built from the same tables.
+
+    Field names are matched in any letter case and under their aliases (``ALIASES``): each
+    field is described under its English name and, through ``patternProperties``, under every
+    spelling; anything else is refused, as the parser refuses unknown fields. Which fields are
+    required is said in words: JSON Schema's ``required`` names one exact spelling, and the
+    parser takes any.
+    """
+    fields = MESSAGE_FIELDS[kind]
+    aliases = {name: _spellings(name) for name in fields}
+    return {
+        "type": "object",
+        "minProperties": len(required),
+        "properties": {name: _FIELD_SCHEMAS[name] for name in fields},
+        "patternProperties": {
+            "^(" + "|".join(_any_case(spelling) for spelling in aliases[name]) + ")$": _FIELD_SCHEMAS[name] for name in fields
+        },
+        "additionalProperties": False,
+        "description": f"Required: {', '.join(required)} (under any of their spellings). "
+        "Field names in any letter case; also accepted: "
+        + "; ".join(f"{', '.join(aliases[n][1:])} for {n}" for n in fields if len(aliases[n]) > 1)
+        + ".",
+    }
 
 
 def _errors(*codes):
@@ -356,7 +401,14 @@ def _form_body(required: list[str], properties: dict) -> dict:
     }
 
 
-_TOKEN_FORM = _form_body(["token"], {"token": {"type": "string"}, "token_type_hint": {"type": "string"}})
+# client_secret_post: the client's credentials in the form body instead of HTTP Basic (never both).
+_CLIENT_FIELDS = {
+    "client_id": {"type": "string", "description": "client_secret_post only."},
+    "client_secret": {"type": "string", "description": "client_secret_post only."},
+}
+_TOKEN_FORM = _form_body(["token"], {"token": {"type": "string"}, "token_type_hint": {"type": "string"}, **_CLIENT_FIELDS})
+# Callers of tokeninfo and revoke: a client with its secret (Basic or the form body) or a portal access token.
+_CALLERS = [{"client": []}, {"bearer": []}, {}]
 
 
 def openapi_schema(server_url: str = "/") -> dict:
@@ -366,47 +418,30 @@ def openapi_schema(server_url: str = "/") -> dict:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
     return {
-        "openapi": "3.0.3",
+        # 3.1 (JSON Schema 2020-12): patternProperties describe the any-case field names the parser reads.
+        "openapi": "3.1.0",
         "info": {
             "title": "Pharmacy portal — service-provider API",
             "version": "1.0",
-            "description": "OAuth 2.0 client credentials (RFC 6749), introspection (RFC 7662), "
-            "revocation (RFC 7009) and /Services.",
+            "description": "OAuth 2.0 client credentials (RFC 6749), introspection (RFC 7662, with signed "
+            "answers per RFC 9701), revocation (RFC 7009), server metadata (RFC 8414) and /Services. "
+            "Clients authenticate with HTTP Basic (client_secret_basic) or client_id and client_secret in the "
+            "form body (client_secret_post); tokeninfo and revoke also accept one of the portal's access tokens "
+            "as `Authorization: Bearer <JWT>`.",
         },
         "servers": [{"url": server_url}],
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "client": {"type": "http", "scheme": "basic"},
+                "client": {"type": "http", "scheme": "basic", "description": "client_secret_basic: client_id:client_secret."},
             },
             "schemas": {
                 "Error": _ERROR,
-                "Notification": {
-                    "type": "object",
-                    "required": ["title", "message", "channel"],
-                    "additionalProperties": False,
-                    "properties": _MESSAGE_PROPS,
-                },
-                "Advertisement": {
-                    "type": "object",
-                    "required": ["title", "message", "channel"],
-                    "additionalProperties": False,
-                    "properties": {
-                        **_MESSAGE_PROPS,
-                        "picture": {"type": "string", "format": "byte", "description": "Base64 PNG, JPEG, GIF or WebP."},
-                    },
-                },
+                "Notification": _message_schema(InboxKind.NOTIFICATION, ["title", "message", "channel"]),
+                "Advertisement": _message_schema(InboxKind.ADVERTISEMENT, ["title", "message", "channel"]),
+                # A coupon may also be given as its data alone (a string).
                 "QrCode": {
-                    "type": "object",
-                    "required": ["data"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "data": {"type": "string", "minLength": 1, "maxLength": QR_DATA_MAX, "pattern": r"^\S(.*\S)?$"},
-                        "title": _MESSAGE_PROPS["title"],
-                        "message": _MESSAGE_PROPS["message"],
-                        "channel": _MESSAGE_PROPS["channel"],
-                        "link": _MESSAGE_PROPS["link"],
-                    },
+                    "oneOf": [_message_schema(InboxKind.COUPON, ["data"]), _FIELD_SCHEMAS["data"]],
                 },
                 "ServiceRequest": {
                     "type": "object",
@@ -462,6 +497,25 @@ def openapi_schema(server_url: str = "/") -> dict:
                         "jti": {"type": "string"},
                     },
                 },
+                "ServerMetadata": {
+                    "type": "object",
+                    "required": ["issuer", "token_endpoint", "jwks_uri", "grant_types_supported", "response_types_supported"],
+                    "properties": {
+                        "issuer": {"type": "string", "description": "The tokens' iss."},
+                        "token_endpoint": {"type": "string", "format": "uri"},
+                        "introspection_endpoint": {"type": "string", "format": "uri"},
+                        "revocation_endpoint": {"type": "string", "format": "uri"},
+                        "jwks_uri": {"type": "string", "format": "uri"},
+                        "service_documentation": {"type": "string", "format": "uri"},
+                        "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+                        "response_types_supported": {"type": "array", "items": {"type": "string"}, "maxItems": 0},
+                        "scopes_supported": {"type": "array", "items": {"type": "string"}},
+                        "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                        "introspection_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                        "revocation_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                        "introspection_signing_alg_values_supported": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
             },
             "responses": {
                 **{f"Error{code}": error_response for code in (400, 401, 403, 404, 405, 409, 413, 415)},
@@ -476,12 +530,13 @@ def openapi_schema(server_url: str = "/") -> dict:
             "/mcg/v1/token": {
                 "post": {
                     "summary": "Client credentials grant (RFC 6749 §4.4)",
-                    "security": [{"client": []}],
+                    "security": [{"client": []}, {}],
                     "requestBody": _form_body(
                         ["grant_type"],
                         {
                             "grant_type": {"type": "string", "enum": ["client_credentials"]},
                             "scope": {"type": "string", "enum": ["services", "tokeninfo", "services tokeninfo"]},
+                            **_CLIENT_FIELDS,
                         },
                     ),
                     "responses": {
@@ -509,12 +564,19 @@ def openapi_schema(server_url: str = "/") -> dict:
             "/mcg/v1/tokeninfo": {
                 "post": {
                     "summary": "Token introspection (RFC 7662), answered for the caller",
-                    "security": [{"bearer": []}],
+                    "description": 'The caller\'s own tokens are answered in full, anything else `{"active": false}`. '
+                    "With `Accept: application/token-introspection+jwt` the answer is a JWT (RFC 9701) signed with "
+                    "the keys of /.well-known/jwks.json: header typ `token-introspection+jwt`, claims `iss`, `aud` "
+                    "(the caller's client_id), `iat` and `token_introspection` (the JSON answer).",
+                    "security": _CALLERS,
                     "requestBody": _TOKEN_FORM,
                     "responses": {
                         "200": {
                             "description": "Introspection",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Introspection"}}},
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Introspection"}},
+                                "application/token-introspection+jwt": {"schema": {"type": "string"}},
+                            },
                         },
                         **_errors(400, 401, 403, 405, 415),
                     },
@@ -523,9 +585,13 @@ def openapi_schema(server_url: str = "/") -> dict:
             "/mcg/v1/revoke": {
                 "post": {
                     "summary": "Token revocation (RFC 7009)",
-                    "security": [{"client": []}],
+                    "description": "A caller revokes its own client's tokens; anything else is answered 200 all the same.",
+                    "security": _CALLERS,
                     "requestBody": _TOKEN_FORM,
-                    "responses": {"200": {"description": "Revoked (or nothing to revoke)"}, **_errors(400, 401, 405, 415)},
+                    "responses": {
+                        "200": {"description": "Revoked (or nothing to revoke)"},
+                        **_errors(400, 401, 403, 405, 415),
+                    },
                 }
             },
             "/Services": {
@@ -565,6 +631,19 @@ def openapi_schema(server_url: str = "/") -> dict:
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceRequestCreated"}}},
                         },
                         **_errors(401, 403, 404, 405),
+                    },
+                }
+            },
+            "/.well-known/oauth-authorization-server": {
+                "get": {
+                    "summary": "Authorization server metadata (RFC 8414)",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "Where the endpoints are and what they accept",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServerMetadata"}}},
+                        },
+                        **_errors(405),
                     },
                 }
             },

@@ -6,10 +6,9 @@ import threading
 import time
 from collections import OrderedDict
 
-from django.conf import settings
 from django.db.models import Q
 
-from onboarding import tokens
+import tokens
 from onboarding.models import Membership
 from providers import revocation
 from providers.revocation import ClientState
@@ -39,20 +38,20 @@ class VerifiedTokens:
     def verify(self, token: str) -> dict:
         """The token's claims (a copy), or InvalidToken."""
         # Verified against this key ring and audience: a rotated-out key or a new audience forgets the memo.
-        context = (id(tokens.key_ring()), settings.ACCESS_TOKEN_AUDIENCE)
+        context = (id(tokens.key_ring()), tokens.conf.AUDIENCE)
         with self._lock:
             entry = self._claims.get(token)
             if entry is not None:
                 self._claims.move_to_end(token)
         if entry is None or entry[0] != context:
-            entry = (context, tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE))
+            entry = (context, tokens.verify(token, audience=tokens.conf.AUDIENCE))
             with self._lock:
                 self._claims[token] = entry
                 if len(self._claims) > self.maxsize:
                     self._claims.popitem(last=False)
         claims = entry[1]
         now = time.time()
-        leeway = settings.ACCESS_TOKEN_LEEWAY
+        leeway = tokens.conf.LEEWAY
         if now >= claims["exp"] + leeway or now < claims["nbf"] - leeway:
             with self._lock:
                 self._claims.pop(token, None)

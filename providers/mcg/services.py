@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding import tokens
+import tokens
 from onboarding.audit import audit_context
 from providers import revocation
 from providers.http import ProviderError, RetryableError
@@ -108,7 +108,7 @@ def issue_provider_token(provider: ServiceProvider, *, scope: str | None = None)
         raise InvalidScope(f"Allowed scopes: {' '.join(PROVIDER_SCOPES)}.")
     return tokens.issue(
         subject=str(provider.provider_id),
-        audience=settings.ACCESS_TOKEN_AUDIENCE,
+        audience=tokens.conf.AUDIENCE,
         scope=" ".join(s for s in PROVIDER_SCOPES if s in requested),
         client_id=provider.client_id,
         extra={"username": provider.name, "gen": provider.token_generation},
@@ -118,7 +118,7 @@ def issue_provider_token(provider: ServiceProvider, *, scope: str | None = None)
 def revoke_token(token: str, *, client_id: str) -> bool:
     """Revoke a valid token issued to ``client_id`` (RFC 7009); anything else is silently ignored."""
     try:
-        claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+        claims = tokens.verify(token, audience=tokens.conf.AUDIENCE)
     except tokens.InvalidToken:
         return False
     if claims.get("client_id") != client_id:
@@ -131,7 +131,7 @@ def revoke_token(token: str, *, client_id: str) -> bool:
 
 def purge_expired_revocations() -> int:
     """Forget revocations of tokens that have expired anyway."""
-    cutoff = timezone.now() - timedelta(seconds=settings.ACCESS_TOKEN_LEEWAY + 60)
+    cutoff = timezone.now() - timedelta(seconds=tokens.conf.LEEWAY + 60)
     deleted, _ = RevokedToken.objects.filter(expires_at__lt=cutoff).delete()
     return deleted
 

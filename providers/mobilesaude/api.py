@@ -1,39 +1,57 @@
 """The inbound JSON endpoints Mobile Saúde's app platform calls (machine API: no CSRF, no session)."""
 
 from django.conf import settings
-from django.http import JsonResponse
-from django.utils.decorators import method_decorator
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 
+from providers import inbound
 from providers.addresses import client_address
+from providers.inbound import JsonAnswer, machine_api
 
 from . import schemas, services
+from .conf import conf
 
 
-def message_response(text: str, status: int, **headers) -> JsonResponse:
-    return JsonResponse(schemas.message(text), status=status, headers=headers, json_dumps_params={"ensure_ascii": False})
+def message_response(text: str, status: int, **headers) -> JsonAnswer:
+    return JsonAnswer(schemas.message(text), status=status, headers=headers)
 
 
-def token_response(answer: dict) -> JsonResponse:
+def token_response(answer: dict) -> JsonAnswer:
     """An answer carrying tokens: never cached (RFC 6749, section 5.1)."""
-    return JsonResponse(answer, headers={"Cache-Control": "no-store"}, json_dumps_params={"ensure_ascii": False})
+    return JsonAnswer(answer, headers={"Cache-Control": "no-store"})
 
 
-@method_decorator(csrf_exempt, name="dispatch")
+class MobileSaudeContract(inbound.Contract):
+    """Mobile Saúde's errors: ``{"mensagem": <Portuguese text>}``."""
+
+    def render(self, error: inbound.InboundError) -> JsonAnswer:
+        if isinstance(error, inbound.MethodNotAllowed):
+            text = schemas.METHOD_NOT_ALLOWED
+        elif isinstance(error, inbound.UnsupportedMediaType):
+            text = schemas.UNSUPPORTED_MEDIA_TYPE
+        elif isinstance(error, inbound.BodyTooLarge):
+            text = schemas.BODY_TOO_LARGE.format(limit=conf.MAX_BODY_BYTES)
+        elif isinstance(error, inbound.MalformedBody):
+            text = schemas.INVALID_JSON
+        else:
+            text = error.message
+        return message_response(text, error.status, **error.headers)
+
+
+CONTRACT = MobileSaudeContract()
+
+
 class MobileSaudeView(View):
-    """POST-only JSON endpoint; every error is a ``{"mensagem"}`` answer."""
+    """POST-only JSON endpoint (``providers.inbound.endpoint``); every error is a ``{"mensagem"}`` answer."""
 
-    http_method_names = ["post"]
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        return message_response(schemas.METHOD_NOT_ALLOWED, 405, Allow="POST")
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return inbound.endpoint(CONTRACT, "POST")(super().as_view(**initkwargs))
 
     def post(self, request):
-        try:
-            return self.handle(request)
-        except schemas.RequestError as exc:
-            return message_response(exc.message, exc.status)
+        return self.handle(request)
 
     def handle(self, request):
         raise NotImplementedError
@@ -45,9 +63,7 @@ class AutorizacaoView(MobileSaudeView):
     def handle(self, request):
         data = schemas.parse_json_request(request, schemas.AUTORIZACAO_REQUEST)
         try:
-            token = services.authorize_client(
-                usuario=data["usuario"], senha=data["senha"], address=client_address(request)
-            )
+            token = services.authorize_client(usuario=data["usuario"], senha=data["senha"], address=client_address(request))
         except services.Throttled as exc:
             return message_response(schemas.THROTTLED, 429, **{"Retry-After": str(exc.retry_after)})
         except services.InvalidCredentials:
@@ -59,12 +75,12 @@ class IdentificacaoView(MobileSaudeView):
     """``POST /integrations/mobilesaude/recuperarSenhaIdentificacao``: CPF + date of birth → the user and a token."""
 
     def handle(self, request):
-        header = request.headers.get(settings.MOBILESAUDE_AUTH_HEADER)
+        header = request.headers.get(conf.AUTH_HEADER)
         try:
             client = services.client_for_header(header)
         except services.NotAuthorized:
             text = schemas.MISSING_TOKEN if not header else schemas.INVALID_TOKEN
-            challenge = f'{settings.MOBILESAUDE_AUTH_SCHEME or "Bearer"} realm="mobilesaude"'
+            challenge = f'{conf.AUTH_SCHEME or "Bearer"} realm="mobilesaude"'
             return message_response(text, 401, **{"WWW-Authenticate": challenge})
         data = schemas.parse_json_request(request, schemas.IDENTIFICACAO_REQUEST)
         try:
@@ -80,6 +96,17 @@ class IdentificacaoView(MobileSaudeView):
         return token_response(schemas.identificacao_answer(identification, services.header_value(identification.token)))
 
 
+@machine_api
 def openapi(request):
     """The OpenAPI 3 document of these endpoints."""
-    return JsonResponse(schemas.openapi_document(), json_dumps_params={"ensure_ascii": False})
+    return JsonAnswer(schemas.openapi_document())
+
+
+def docs(request):
+    """The browsable reference of these endpoints (Swagger UI from the portal's static files)."""
+    context = {
+        "title": _("Mobile Saúde integration API"),
+        "openapi_url": reverse("mobilesaude:openapi"),
+        "try_it": settings.API_DOCS_TRY_IT,
+    }
+    return render(request, "api_docs.html", context)

@@ -9,6 +9,10 @@ class MobilesaudeConfig(AppConfig):
     def ready(self):
         from providers import revocation
 
+        from .conf import conf
+
+        conf.check_at_start_up()
+
         from .selectors import CLIENT_ID_PREFIX, client_token_state
 
         revocation.register_clients(CLIENT_ID_PREFIX, client_token_state)

@@ -6,15 +6,15 @@ Field names and messages are the seeds' (Portuguese); the seeds are
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.urls import reverse
 
-from onboarding import tokens
+import tokens
+from providers import inbound
 from providers.jsonbody import is_storable_text
 
+from .conf import conf
 from .services import Identification
 
 NOT_FOUND = "Beneficiário não encontrado"
@@ -30,13 +30,8 @@ NOT_AN_OBJECT = "O corpo da requisição deve ser um objeto JSON."
 INVALID_DATE = "O campo 'dataNascimento' deve ser uma data válida no formato AAAA-MM-DD."
 
 
-class RequestError(Exception):
-    """The request cannot be read; ``message`` is the Portuguese ``mensagem``, ``status`` the HTTP status."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class RequestError(inbound.InboundError):
+    """The request is refused; ``message`` is the Portuguese ``mensagem``, ``status`` the HTTP status."""
 
 
 # Not blank and without NUL characters (which no database column can hold).
@@ -124,36 +119,15 @@ def is_json_content_type(content_type: str) -> bool:
 
 
 def parse_json_request(request, schema: RequestSchema) -> dict:
-    """The request's JSON body checked against the schema; else RequestError (415, 413 or 400)."""
-    if not is_json_content_type(request.META.get("CONTENT_TYPE", "")):
-        raise RequestError(UNSUPPORTED_MEDIA_TYPE, status=415)
-    limit = settings.MOBILESAUDE_MAX_BODY_BYTES
-    too_large = RequestError(BODY_TOO_LARGE.format(limit=limit), status=413)
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        raise too_large
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        raise too_large
-    try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise RequestError(INVALID_JSON)
-    return schema.clean(data)
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not JSON")
+    """The request's JSON body checked against the schema; else an InboundError (415, 413 or 400)."""
+    return schema.clean(inbound.read_json(request, limit=conf.MAX_BODY_BYTES, accepts=is_json_content_type, storable=False))
 
 
 # --- Answers -------------------------------------------------------------------------
 
 
 def auth_entry(token: tokens.IssuedToken, value: str, *, with_expiry: bool) -> dict:
-    entry = {"chave": settings.MOBILESAUDE_AUTH_HEADER, "token": value}
+    entry = {"chave": conf.AUTH_HEADER, "token": value}
     if with_expiry:
         entry["expiracao"] = token.expires_at * 1000
     return entry
@@ -233,8 +207,8 @@ def _request_body(schema_name: str, example: dict) -> dict:
 
 def openapi_document() -> dict:
     """The OpenAPI 3.0 description of the Mobile Saúde endpoints."""
-    header = settings.MOBILESAUDE_AUTH_HEADER
-    scheme = settings.MOBILESAUDE_AUTH_SCHEME
+    header = conf.AUTH_HEADER
+    scheme = conf.AUTH_SCHEME
     return {
         "openapi": "3.0.3",
         "info": {

@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 
 import phonenumbers
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -16,12 +15,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding import tokens
+import tokens
 from onboarding.models import Membership, User
 from onboarding.validators import normalize_cpf
 from providers import revocation
 
 from . import selectors
+from .conf import conf
 from .models import IntegrationClient
 from .throttling import SlidingWindow, address_identity
 
@@ -57,23 +57,19 @@ class InvalidIdentification(Exception):
 
 
 def _usuario_window() -> SlidingWindow:
-    return SlidingWindow("usuario", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_USUARIO, settings.MOBILESAUDE_THROTTLE_WINDOW)
+    return SlidingWindow("usuario", conf.THROTTLE_FAILURES_PER_USUARIO, conf.THROTTLE_WINDOW)
 
 
 def _address_window() -> SlidingWindow:
-    return SlidingWindow("address", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_ADDRESS, settings.MOBILESAUDE_THROTTLE_WINDOW)
+    return SlidingWindow("address", conf.THROTTLE_FAILURES_PER_ADDRESS, conf.THROTTLE_WINDOW)
 
 
 def _client_window() -> SlidingWindow:
-    return SlidingWindow(
-        "identification-client", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_CLIENT, settings.MOBILESAUDE_THROTTLE_WINDOW
-    )
+    return SlidingWindow("identification-client", conf.THROTTLE_FAILURES_PER_CLIENT, conf.THROTTLE_WINDOW)
 
 
 def _cpf_window() -> SlidingWindow:
-    return SlidingWindow(
-        "identification-cpf", settings.MOBILESAUDE_THROTTLE_FAILURES_PER_CPF, settings.MOBILESAUDE_THROTTLE_WINDOW
-    )
+    return SlidingWindow("identification-cpf", conf.THROTTLE_FAILURES_PER_CPF, conf.THROTTLE_WINDOW)
 
 
 def _known_address_key(usuario: str, address: str) -> str:
@@ -132,17 +128,17 @@ def issue_client_token(client: IntegrationClient) -> tokens.IssuedToken:
     subject = SUBJECT_PREFIX + client.usuario
     return tokens.issue(
         subject=subject,
-        audience=settings.ACCESS_TOKEN_AUDIENCE,
+        audience=tokens.conf.AUDIENCE,
         scope=CLIENT_SCOPE,
         client_id=subject,
-        lifetime=settings.MOBILESAUDE_TOKEN_LIFETIME,
+        lifetime=conf.TOKEN_LIFETIME,
         extra={"gen": client.token_generation},
     )
 
 
 def header_value(token: tokens.IssuedToken) -> str:
     """The value of the auth header carrying this token, with its scheme (the seed: "send the prefix")."""
-    scheme = settings.MOBILESAUDE_AUTH_SCHEME
+    scheme = conf.AUTH_SCHEME
     return f"{scheme} {token.token}" if scheme else token.token
 
 
@@ -150,7 +146,7 @@ def client_for_header(value: str | None) -> IntegrationClient:
     """The active integration client whose token this header value carries; else NotAuthorized."""
     if not value:
         raise NotAuthorized("missing")
-    scheme = settings.MOBILESAUDE_AUTH_SCHEME
+    scheme = conf.AUTH_SCHEME
     raw = value.strip()
     if scheme:
         given_scheme, _, raw = raw.partition(" ")
@@ -158,7 +154,7 @@ def client_for_header(value: str | None) -> IntegrationClient:
             raise NotAuthorized("scheme")
         raw = raw.strip()
     try:
-        claims = tokens.verify(raw, audience=settings.ACCESS_TOKEN_AUDIENCE)
+        claims = tokens.verify(raw, audience=tokens.conf.AUDIENCE)
     except tokens.InvalidToken as exc:
         raise NotAuthorized(str(exc))
     subject = claims.get("sub")
@@ -245,10 +241,10 @@ def _identify(*, client: IntegrationClient, cpf: str, birth_date: datetime.date)
     subject = SUBJECT_PREFIX + client.usuario
     token = tokens.issue(
         subject=str(user.public_id),
-        audience=settings.ACCESS_TOKEN_AUDIENCE,
+        audience=tokens.conf.AUDIENCE,
         scope=USER_SCOPE,
         client_id=subject,
-        lifetime=settings.MOBILESAUDE_USER_TOKEN_LIFETIME,
+        lifetime=conf.USER_TOKEN_LIFETIME,
         extra={"username": user.email, "gen": client.token_generation},
     )
     return Identification(user=user, contacts=contacts, memberships=selectors.memberships_of(user), token=token)

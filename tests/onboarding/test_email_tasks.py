@@ -44,8 +44,14 @@ def test_verification_email_task_carries_the_address_id_only(client, published, 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("account_signup"),
-            {"email": "new@example.com", "first_name": "N", "last_name": "E", "gender": "f",
-             "password1": "a-long-Pass-phrase-42", "password2": "a-long-Pass-phrase-42"},
+            {
+                "email": "new@example.com",
+                "first_name": "N",
+                "last_name": "E",
+                "gender": "f",
+                "password1": "a-long-Pass-phrase-42",
+                "password2": "a-long-Pass-phrase-42",
+            },
         )
     (task,) = [m for m in published if m[0].startswith("onboarding.tasks.")]
     assert task[0] == "onboarding.tasks.send_email_confirmation"

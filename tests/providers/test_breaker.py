@@ -166,9 +166,7 @@ def _call_at_once(n, call):
 def test_concurrent_calls_through_one_breaker_overlap_in_time(fresh_breakers, slow_server):
     n = 8
     records = []
-    t = HttpTransport(
-        provider="flaky", base_url=slow_server.url, recorder=records.append, breaker=breakers.breaker_for("flaky")
-    )
+    t = HttpTransport(provider="flaky", base_url=slow_server.url, recorder=records.append, breaker=breakers.breaker_for("flaky"))
     results, spans = _call_at_once(n, lambda: t.send("op", "POST", "/x", json={}))
     assert all(getattr(r, "status_code", None) == 200 for r in results), results
     # Every call was at the server at the same time: one lock around the call would make it 1.

@@ -166,7 +166,7 @@ def test_deactivating_a_mobile_saude_client_voids_its_tokens_in_every_process(li
 @needs_redis
 def test_while_pushes_arrive_the_answer_needs_no_round_trip(db):
     provider, _secret = mcg.create_service_provider(provider_id=503, name="Hot path", service_ids=[1])
-    claims = mcg.tokens.verify(mcg.issue_provider_token(provider).token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = mcg.tokens.verify(mcg.issue_provider_token(provider).token, audience=mcg.tokens.conf.AUDIENCE)
     assert revocation.wait_until_trusted()
     assert revocation.revoked([claims]) == {claims["jti"]: False}
     calls = []
@@ -185,7 +185,7 @@ def test_while_pushes_arrive_the_answer_needs_no_round_trip(db):
 @needs_redis
 def test_no_answer_from_memory_outlives_a_revocation_by_more_than_a_second_when_pushes_stop(db, monkeypatch):
     provider, _secret = mcg.create_service_provider(provider_id=504, name="Broken pushes", service_ids=[1])
-    claims = mcg.tokens.verify(mcg.issue_provider_token(provider).token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = mcg.tokens.verify(mcg.issue_provider_token(provider).token, audience=mcg.tokens.conf.AUDIENCE)
     assert revocation.wait_until_trusted()
     assert revocation.is_revoked(claims) is False  # remembered as not revoked
     # Pub/sub breaks without the listener noticing: pushes and heartbeats stop arriving.
@@ -204,5 +204,5 @@ def test_no_answer_from_memory_outlives_a_revocation_by_more_than_a_second_when_
 
 
 def test_tokens_of_deleted_or_unknown_clients_are_void(db):
-    orphan = mcg.tokens.issue(subject="9", audience=settings.ACCESS_TOKEN_AUDIENCE, client_id="mcg-gone-123", scope="tokeninfo")
+    orphan = mcg.tokens.issue(subject="9", audience=mcg.tokens.conf.AUDIENCE, client_id="mcg-gone-123", scope="tokeninfo")
     assert revocation.is_revoked(orphan.claims) is True

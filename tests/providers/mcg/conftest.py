@@ -6,12 +6,11 @@ import time
 
 import jwt
 import pytest
-from django.conf import settings
 from django.test import Client
 from PIL import Image
 
+import tokens
 from onboarding import services as onboarding_services
-from onboarding import tokens
 from providers.mcg import services
 
 
@@ -86,9 +85,9 @@ def forged(claims=None, *, key=None, alg="ES256", headers=None, **overrides):
 
     now = int(time.time())
     body = {
-        "iss": settings.ACCESS_TOKEN_ISSUER,
+        "iss": tokens.conf.ISSUER,
         "sub": "42",
-        "aud": settings.ACCESS_TOKEN_AUDIENCE,
+        "aud": tokens.conf.AUDIENCE,
         "iat": now,
         "nbf": now,
         "exp": now + 600,
@@ -152,3 +151,12 @@ class FormClient(Client):
 @pytest.fixture
 def client():
     return FormClient()
+
+
+@pytest.fixture(autouse=True)
+def _forget_checked_secrets():
+    """Each test checks client secrets afresh (the memo lives as long as the process)."""
+    from providers.mcg import oauth
+
+    oauth.verified_secrets.forget()
+    yield

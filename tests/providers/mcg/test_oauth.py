@@ -5,11 +5,10 @@ import time
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from onboarding import tokens
+import tokens
 from providers.mcg.models import RevokedToken
 
 from .conftest import forged, introspect
@@ -27,8 +26,8 @@ def test_token_with_http_basic_returns_a_bearer_jwt_for_the_provider(client, pro
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["scope"] == "services tokeninfo"
-    assert 0 < body["expires_in"] <= settings.ACCESS_TOKEN_LIFETIME
-    claims = tokens.verify(body["access_token"], audience=settings.ACCESS_TOKEN_AUDIENCE)
+    assert 0 < body["expires_in"] <= tokens.conf.LIFETIME
+    claims = tokens.verify(body["access_token"], audience=tokens.conf.AUDIENCE)
     assert claims["sub"] == str(provider_a.provider_id)
     assert claims["client_id"] == provider_a.client_id
     assert {"iss", "aud", "exp", "iat", "nbf", "jti"} <= set(claims)
@@ -133,7 +132,7 @@ def test_introspection_of_own_token_returns_its_claims(client, provider_a):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(token, audience=tokens.conf.AUDIENCE)
     assert body["active"] is True
     assert body["token_type"] == "Bearer"
     assert body["username"] == "Clinique Nano"
@@ -167,9 +166,7 @@ def test_provider_learns_nothing_about_another_providers_token(client, provider_
             lambda p: tokens.issue(subject="1", audience="urn:elsewhere", client_id=p.client_id).token, id="wrong-audience"
         ),
         pytest.param(
-            lambda p: (
-                tokens.issue(subject="1", audience=settings.ACCESS_TOKEN_AUDIENCE, client_id=p.client_id, lifetime=-60).token
-            ),
+            lambda p: tokens.issue(subject="1", audience=tokens.conf.AUDIENCE, client_id=p.client_id, lifetime=-60).token,
             id="expired",
         ),
         pytest.param(lambda p: "not.a.jwt", id="malformed"),
@@ -191,7 +188,7 @@ def test_invalid_tokens_are_inactive_and_nothing_more(client, provider_a, make_t
 def test_not_yet_valid_token_is_inactive(client, provider_a):
     now = int(time.time())
     with mock.patch("time.time", return_value=now + 3600):
-        future = tokens.issue(subject="1", audience=settings.ACCESS_TOKEN_AUDIENCE, client_id=provider_a.client_id).token
+        future = tokens.issue(subject="1", audience=tokens.conf.AUDIENCE, client_id=provider_a.client_id).token
     assert introspect(client, provider_a.token(), future).json() == {"active": False}
 
 
@@ -209,9 +206,7 @@ def test_revoked_token_is_inactive(client, provider_a):
 def test_introspection_without_valid_caller_credentials_is_401(client, provider_a, authorization):
     authorization = authorization.format(
         forged=forged(client_id=provider_a.client_id),
-        expired=tokens.issue(
-            subject="1", audience=settings.ACCESS_TOKEN_AUDIENCE, scope="tokeninfo", client_id="c", lifetime=-60
-        ).token,
+        expired=tokens.issue(subject="1", audience=tokens.conf.AUDIENCE, scope="tokeninfo", client_id="c", lifetime=-60).token,
     )
     response = client.post("/mcg/v1/tokeninfo", {"token": provider_a.token()}, HTTP_AUTHORIZATION=authorization)
     assert response.status_code == 401
@@ -238,7 +233,7 @@ def test_mobilesaude_client_sees_its_own_user_tokens_but_not_others(client, db):
 
     mobilesaude.create_client(usuario="app", password="an-app-password-long-enough")
     mobilesaude.create_client(usuario="other", password="an-app-password-long-enough")
-    aud = settings.ACCESS_TOKEN_AUDIENCE
+    aud = tokens.conf.AUDIENCE
     client_token = tokens.issue(subject="mobilesaude:app", audience=aud, scope="mobilesaude", client_id="mobilesaude:app")
     user_token = tokens.issue(
         subject="user-uuid", audience=aud, scope="user", client_id="mobilesaude:app", extra={"username": "c@example.com"}
@@ -272,7 +267,7 @@ def test_tokeninfo_other_methods_are_405(client):
 
 def test_revoke_records_the_jti_until_the_token_expires(client, provider_a):
     token = provider_a.token()
-    claims = tokens.verify(token, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(token, audience=tokens.conf.AUDIENCE)
     response = client.post(
         "/mcg/v1/revoke",
         {
@@ -333,7 +328,7 @@ def test_jwks_publishes_the_key_that_verifies_tokens(client, provider_a):
     jwk = next(k for k in keys if k["kid"] == kid)
     assert "d" not in jwk
     public_key = jwt.PyJWK(jwk).key
-    claims = jwt.decode(token, public_key, algorithms=["ES256"], audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = jwt.decode(token, public_key, algorithms=["ES256"], audience=tokens.conf.AUDIENCE)
     assert claims["client_id"] == provider_a.client_id
 
 

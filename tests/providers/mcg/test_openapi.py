@@ -49,7 +49,7 @@ def test_api_conforms_to_its_schema(case, credentials):
     provider, staff = credentials["provider"], credentials["staff"]
     if case.path in ("/mcg/v1/token", "/mcg/v1/revoke"):
         headers = {"Authorization": credentials["basic"]}
-    elif case.path == "/.well-known/jwks.json":
+    elif case.path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server"):
         headers = {}
     else:
         headers = {"Authorization": credentials["bearer"]}
@@ -65,4 +65,35 @@ def test_api_conforms_to_its_schema(case, credentials):
 
 def test_schema_describes_every_endpoint():
     paths = set(schema.raw_schema["paths"])
-    assert {"/mcg/v1/token", "/mcg/v1/tokeninfo", "/mcg/v1/revoke", "/Services", "/Services/{request_id}"} <= paths
+    assert {
+        "/mcg/v1/token",
+        "/mcg/v1/tokeninfo",
+        "/mcg/v1/revoke",
+        "/Services",
+        "/Services/{request_id}",
+        "/.well-known/oauth-authorization-server",
+    } <= paths
+
+
+@pytest.mark.parametrize(
+    "notification,accepted",
+    [
+        ({"title": "Rappel", "message": "Lundi 9:15", "channel": "SMS"}, True),
+        ({"Tittle": "Rappel", "Mensaje": "Lundi 9:15", "Cannel": "sms"}, True),
+        ({"TITRE": "Rappel", "message": "Lundi 9:15", "canal": " Fcm "}, True),
+        ({"title": "Rappel", "message": "Lundi 9:15", "channel": "SMS", "colour": "red"}, False),
+        ({"title": "Rappel", "message": "Lundi 9:15", "channel": "PIGEON"}, False),
+    ],
+)
+def test_document_and_parser_agree_on_spellings_and_channel_codes(notification, accepted):
+    """The document is built from the parser's own tables: what one accepts, the other does."""
+    import jsonschema_rs  # schemathesis's own validator
+
+    from providers.mcg import schemas
+
+    document = schemas.openapi_schema()
+    validator = jsonschema_rs.Draft202012Validator(document["components"]["schemas"]["Notification"])
+    assert validator.is_valid(notification) is accepted
+    errors: dict = {}
+    schemas._parse_message("notification", notification, "parameters.notification", errors)
+    assert (not errors) is accepted

@@ -4,9 +4,8 @@ import statistics
 import time
 
 import pytest
-from django.conf import settings
 
-from onboarding import tokens
+import tokens
 from providers.mobilesaude.models import IntegrationClient
 
 from .conftest import SENHA, USUARIO
@@ -25,7 +24,7 @@ def test_valid_credentials_get_a_bearer_token_for_the_client(integration_client,
     assert auth["chave"] == "Authorization"
     scheme, _, jwt = auth["token"].partition(" ")
     assert scheme == "Bearer"
-    claims = tokens.verify(jwt, audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(jwt, audience=tokens.conf.AUDIENCE)
     assert claims["sub"] == f"mobilesaude:{USUARIO}"
     assert claims["client_id"] == f"mobilesaude:{USUARIO}"
     assert claims["scope"] == "mobilesaude"
@@ -43,7 +42,7 @@ def test_token_lifetime_and_header_come_from_settings(integration_client, post_j
 
     assert auth["chave"] == "Authorization-Custom"
     assert auth["token"].startswith("JWT ")
-    claims = tokens.verify(auth["token"].removeprefix("JWT "), audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(auth["token"].removeprefix("JWT "), audience=tokens.conf.AUDIENCE)
     assert claims["exp"] - claims["iat"] == 120
 
 

@@ -3,11 +3,11 @@
 import time
 
 import pytest
-from django.conf import settings
 
+import tokens
 from onboarding import services as onboarding
-from onboarding import tokens
 from providers.mobilesaude import services
+from providers.mobilesaude.conf import conf as mobilesaude_conf
 from providers.mobilesaude.models import IntegrationClient
 
 from .conftest import BIRTH_DATE, CPF, CPF_PUNCTUATED, USUARIO
@@ -41,15 +41,15 @@ def test_the_user_token_identifies_the_user_and_the_client(pharmacist, client_he
     answer = post_json("identificacao", {"cpf": CPF, "dataNascimento": BIRTH_DATE}, **client_header).json()
 
     [auth] = answer["seguranca"]["auth"]
-    assert auth["chave"] == settings.MOBILESAUDE_AUTH_HEADER
+    assert auth["chave"] == mobilesaude_conf.AUTH_HEADER
     assert auth["token"].startswith("Bearer ")
-    claims = tokens.verify(auth["token"].removeprefix("Bearer "), audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(auth["token"].removeprefix("Bearer "), audience=tokens.conf.AUDIENCE)
     assert claims["sub"] == str(pharmacist.public_id)
     assert claims["client_id"] == f"mobilesaude:{USUARIO}"
     assert claims["scope"] == "user"
     assert claims["username"] == pharmacist.email
     assert auth["expiracao"] == claims["exp"] * 1000
-    assert (before + settings.MOBILESAUDE_USER_TOKEN_LIFETIME - 5) * 1000 <= auth["expiracao"]
+    assert (before + mobilesaude_conf.USER_TOKEN_LIFETIME - 5) * 1000 <= auth["expiracao"]
 
 
 def test_a_user_without_mobile_number_has_only_the_email_contact(db, client_header, post_json):
@@ -147,7 +147,7 @@ def test_a_missing_header_is_unauthorized(pharmacist, post_json):
 def _client_token(**overrides):
     claims = dict(
         subject=f"mobilesaude:{USUARIO}",
-        audience=settings.ACCESS_TOKEN_AUDIENCE,
+        audience=tokens.conf.AUDIENCE,
         scope="mobilesaude",
         client_id=f"mobilesaude:{USUARIO}",
     )
@@ -170,7 +170,7 @@ def test_a_token_signed_by_another_key_is_unauthorized(integration_client, pharm
     import jwt
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    genuine = tokens.verify(_client_token(), audience=settings.ACCESS_TOKEN_AUDIENCE)
+    genuine = tokens.verify(_client_token(), audience=tokens.conf.AUDIENCE)
     kid = tokens.key_ring().current.kid
     other = jwt.encode(genuine, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": kid})
     _assert_unauthorized(_identify(post_json, Authorization=f"Bearer {other}"))
@@ -179,7 +179,7 @@ def test_a_token_signed_by_another_key_is_unauthorized(integration_client, pharm
 def test_an_unsigned_alg_none_token_is_unauthorized(integration_client, pharmacist, post_json):
     import jwt
 
-    claims = tokens.verify(_client_token(), audience=settings.ACCESS_TOKEN_AUDIENCE)
+    claims = tokens.verify(_client_token(), audience=tokens.conf.AUDIENCE)
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": tokens.key_ring().current.kid})
     _assert_unauthorized(_identify(post_json, Authorization=f"Bearer {unsigned}"))
 

@@ -4,11 +4,11 @@ import json
 import secrets
 import sys
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from providers.mobilesaude import services
+from providers.mobilesaude.conf import conf
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 {
                     "usuario": client.usuario,
                     "senha": password,
-                    "header": settings.MOBILESAUDE_AUTH_HEADER,
+                    "header": conf.AUTH_HEADER,
                     "endpoints": {
                         "autorizacao": reverse("mobilesaude:autorizacao"),
                         "recuperarSenhaIdentificacao": reverse("mobilesaude:identificacao"),

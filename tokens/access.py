@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from jwt.algorithms import ECAlgorithm
 
+from .conf import conf, signing_pems
+
 ALGORITHM = "ES256"
 
 
@@ -96,7 +98,7 @@ def _load_keys(pems: tuple[str, ...]) -> KeyRing:
 
 def key_ring() -> KeyRing:
     """The configured keys, loaded once per key set."""
-    return _load_keys(tuple(settings.ACCESS_TOKEN_SIGNING_KEYS))
+    return _load_keys(signing_pems())
 
 
 def jwks() -> dict:
@@ -116,10 +118,10 @@ def issue(
     """Sign a new access token."""
     key = key_ring().current
     now = int(time.time())
-    lifetime = lifetime or settings.ACCESS_TOKEN_LIFETIME
+    lifetime = lifetime or conf.LIFETIME
     jti = uuid.uuid4().hex
     claims = {
-        "iss": settings.ACCESS_TOKEN_ISSUER,
+        "iss": conf.ISSUER,
         "sub": subject,
         "aud": audience,
         "iat": now,
@@ -151,9 +153,15 @@ def verify(token: str, *, audience: str | list[str] | None = None) -> dict:
             public_key,
             algorithms=[ALGORITHM],
             audience=audience,
-            issuer=settings.ACCESS_TOKEN_ISSUER,
-            leeway=settings.ACCESS_TOKEN_LEEWAY,
+            issuer=conf.ISSUER,
+            leeway=conf.LEEWAY,
             options={"require": ["exp", "iat", "nbf", "iss", "sub", "jti"], "verify_aud": audience is not None},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def sign(claims: dict, *, typ: str) -> str:
+    """A JWT of ``claims`` signed with the current key, its header naming ``typ`` (e.g. RFC 9701 answers)."""
+    key = key_ring().current
+    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": typ})

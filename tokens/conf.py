@@ -1,0 +1,61 @@
+"""The access tokens' settings (``ACCESS_TOKEN_*``), read as ``tokens.conf.NAME``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from portal.appconf import AppSettings, Setting
+
+_END = "-----END PRIVATE KEY-----"
+
+
+def _positive(value, conf):
+    return None if value > 0 else "must be positive."
+
+
+def _keys_present(value, conf):
+    from django.conf import settings
+
+    if not signing_pems() and not settings.DEBUG:
+        return "ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false."
+    return None
+
+
+conf = AppSettings(
+    "ACCESS_TOKEN",
+    [
+        Setting(
+            "SIGNING_KEYS",
+            "",
+            str,
+            "PEM P-256 private keys (a literal \\n stands for a line break): the first signs, all verify.",
+            check=_keys_present,
+        ),
+        Setting("SIGNING_KEY_FILES", [], list, "Files holding such keys (comma-separated), after SIGNING_KEYS."),
+        Setting(
+            "ISSUER",
+            lambda settings: settings.PUBLIC_BASE_URL,
+            str,
+            "The tokens' iss and the metadata's issuer (RFC 8414): the portal's public URL.",
+        ),
+        Setting("AUDIENCE", "urn:pharmacy-portal:api", str, "The aud of tokens presented to the portal's own APIs."),
+        Setting("LIFETIME", 3600, int, "Seconds a provider's access token lives.", check=_positive),
+        Setting("LEEWAY", 5, int, "Seconds of clock skew allowed on exp and nbf."),
+    ],
+)
+
+
+def signing_pems() -> tuple[str, ...]:
+    """The configured private keys (PEM), from SIGNING_KEYS then SIGNING_KEY_FILES."""
+    raw = conf.SIGNING_KEYS
+    return _pems(tuple(raw) if isinstance(raw, list | tuple) else raw, tuple(conf.SIGNING_KEY_FILES))
+
+
+@lru_cache(maxsize=8)
+def _pems(raw: str | tuple[str, ...], files: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(raw, tuple):  # a Django setting may list them already (tests do)
+        pems = list(raw)
+    else:
+        pems = [k.strip() + f"\n{_END}\n" for k in raw.replace("\\n", "\n").split(_END) if k.strip()]
+    return tuple(pems + [Path(p).read_text() for p in files if p])
