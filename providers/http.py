@@ -211,6 +211,13 @@ class Outbound:
     # What else the client depends on, as given to the factory (a base URL, credentials).
     key: tuple = ()
 
+    def transport_options(self) -> dict:
+        """What an ``HttpTransport`` (or a client that builds one) takes from here."""
+        options = {"recorder": self.recorder, "timeout": self.timeout, "session": self.session, "breaker": self.breaker}
+        if self.rate_limiter is not None:
+            options["rate_limiter"] = self.rate_limiter
+        return options
+
 
 class ClientFactory:
     """One cached, closable client per provider and configuration, its breaker always wired.

@@ -47,16 +47,7 @@ COLLEAGUE_FUNCTIONS = (Function.ADJOINT, Function.STAGIAIRE)
 
 def _build(outbound: http.Outbound) -> BimedocClient:
     base_url, partner_id, api_key = outbound.key
-    return BimedocClient(
-        base_url=base_url,
-        partner_id=partner_id,
-        api_key=api_key,
-        recorder=outbound.recorder,
-        timeout=outbound.timeout,
-        session=outbound.session,
-        breaker=outbound.breaker,
-        rate_limiter=outbound.rate_limiter,
-    )
+    return BimedocClient(base_url=base_url, partner_id=partner_id, api_key=api_key, **outbound.transport_options())
 
 
 def client() -> BimedocClient:

@@ -109,13 +109,7 @@ def require_manager(user: User, pharmacy: Pharmacy) -> Membership:
 
 def _build(outbound: http.Outbound) -> EdinClient:
     (base_url,) = outbound.key
-    return EdinClient(
-        base_url,
-        recorder=outbound.recorder,
-        timeout=outbound.timeout,
-        session=outbound.session,
-        breaker=outbound.breaker,
-    )
+    return EdinClient(base_url, **outbound.transport_options())
 
 
 def edin_client() -> EdinClient:

@@ -78,14 +78,7 @@ class HttpGateway:
 
 def _build_transport(outbound: Outbound) -> HttpTransport:
     (base_url,) = outbound.key
-    return HttpTransport(
-        provider=outbound.provider,
-        base_url=base_url,
-        recorder=outbound.recorder,
-        timeout=outbound.timeout,
-        session=outbound.session,
-        breaker=outbound.breaker,
-    )
+    return HttpTransport(provider=outbound.provider, base_url=base_url, **outbound.transport_options())
 
 
 class NoRecipient(InvalidRequest):
