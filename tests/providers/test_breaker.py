@@ -86,9 +86,14 @@ def test_client_errors_do_not_count_as_provider_failures(fresh_breakers):
 
 
 class _SlowServer:
-    """A real threaded HTTP server on loopback that answers after ``delay`` s and counts calls in flight."""
+    """A real threaded HTTP server on loopback that answers after ``delay`` s and counts calls in flight.
 
-    def __init__(self, delay: float, status: int = 200):
+    With ``gather`` set, each call is held (up to 5 s) until that many are in flight at once, so a slow
+    machine that starts the callers' threads late cannot make calls that do overlap look sequential;
+    calls serialised by a lock never gather, each waits out the 5 s, and the test sees them one at a time.
+    """
+
+    def __init__(self, delay: float, status: int = 200, gather: int = 0):
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -96,7 +101,7 @@ class _SlowServer:
         self.max_in_flight = 0
         self.received = 0
         self.status = status
-        lock = threading.Lock()
+        lock = threading.Condition()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,6 +113,9 @@ class _SlowServer:
                     server.received += 1
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    lock.notify_all()
+                    if gather:
+                        lock.wait_for(lambda: server.max_in_flight >= gather, timeout=5)
                 time.sleep(delay)
                 with lock:
                     server.in_flight -= 1
@@ -163,8 +171,9 @@ def _call_at_once(n, call):
     return results, spans
 
 
-def test_concurrent_calls_through_one_breaker_overlap_in_time(fresh_breakers, slow_server):
+def test_concurrent_calls_through_one_breaker_overlap_in_time(fresh_breakers):
     n = 8
+    slow_server = _SlowServer(delay=0.4, gather=n)
     records = []
     t = HttpTransport(provider="flaky", base_url=slow_server.url, recorder=records.append, breaker=breakers.breaker_for("flaky"))
     results, spans = _call_at_once(n, lambda: t.send("op", "POST", "/x", json={}))
@@ -172,8 +181,9 @@ def test_concurrent_calls_through_one_breaker_overlap_in_time(fresh_breakers, sl
     # Every call was at the server at the same time: one lock around the call would make it 1.
     assert slow_server.max_in_flight == n
     wall = max(end for _, end in spans) - min(start for start, _ in spans)
-    assert wall < 2 * 0.4, f"{n} calls of 0.4 s took {wall:.2f} s: they ran one after another"
+    assert wall < n * 0.4, f"{n} calls of 0.4 s took {wall:.2f} s: they ran one after another"
     assert len(records) == n and breakers.is_available("flaky")
+    slow_server.close()
     t.session.close()
 
 
