@@ -30,6 +30,7 @@ flushed at the start and the database is dropped and created again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -220,11 +221,13 @@ def main(argv=None) -> int:
     flush_redis(args.cache_url)
     logs = setup_django(env)
     import requests
-    from django.conf import settings
 
+    from onboarding import jobs
     from onboarding import services as onboarding_services
     from onboarding.models import Job, OutboundCall
+    from providers import conf as outbound_conf
     from providers.bimedoc import services
+    from providers.bimedoc.conf import conf as bimedoc_conf
 
     processes: list[subprocess.Popen] = []
     sweeper = Sweeper(args.sweep_every)
@@ -263,7 +266,6 @@ def main(argv=None) -> int:
         job_ids = []
         started = time.monotonic()
         unpublished_every = round(1 / args.unpublished) if args.unpublished > 0 else 0
-        publish = services._enqueue
         for i in range(args.n):
             user = onboarding_services.register_staff(
                 email=f"soak-{run}-{i}@example.com",
@@ -274,17 +276,17 @@ def main(argv=None) -> int:
                 gender="f",
             )
             # A crash between the commit and the publish: the job is saved, its task never sent.
-            services._enqueue = (lambda job: None) if unpublished_every and i % unpublished_every == 1 else publish
-            job = services.start_onboarding(
-                titulaire=user,
-                profile={},
-                pharmacy_fields={"name": f"Soak {run} #{i}", "city": "Lyon", "postcode": "69001"},
-                idempotency_key=f"soak:{run}:{i}",
-            )
+            lost = unpublished_every and i % unpublished_every == 1
+            with jobs.publishing(None) if lost else contextlib.nullcontext():
+                job = services.start_onboarding(
+                    titulaire=user,
+                    profile={},
+                    pharmacy_fields={"name": f"Soak {run} #{i}", "city": "Lyon", "postcode": "69001"},
+                    idempotency_key=f"soak:{run}:{i}",
+                )
             job_ids.append(job.pk)
             if i % 50 == 49:
                 killed = maybe_kill()
-        services._enqueue = publish
         print(f"{args.n} jobs accepted in {time.monotonic() - started:.1f}s", flush=True)
 
         deadline = started + args.timeout
@@ -334,8 +336,8 @@ def main(argv=None) -> int:
         answered_429 = OutboundCall.objects.filter(provider="bimedoc", status_code=429).count()
         print(f"  answered 429 (Retry-After):  {answered_429}")
     print(f"  throughput:                  {final_jobs / elapsed:.1f} jobs/s ({final_jobs} final jobs in {elapsed:.0f}s)")
-    print(f"  settings: retry cap {settings.BIMEDOC_MAX_RETRIES}, breaker {settings.CIRCUIT_BREAKER_FAIL_MAX} failures"
-          f" / {settings.CIRCUIT_BREAKER_RESET_TIMEOUT}s")  # fmt: skip
+    print(f"  settings: retry cap {bimedoc_conf.MAX_RETRIES}, breaker {outbound_conf.circuit_breaker.FAIL_MAX} failures"
+          f" / {outbound_conf.circuit_breaker.RESET_TIMEOUT}s")  # fmt: skip
     bad = must_be_zero(counts)
     if bad:
         print(f"NOT ZERO: {', '.join(bad)}")

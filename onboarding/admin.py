@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -155,22 +154,6 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         return "—"
 
 
-class SettleForm(forms.Form):
-    """The ids an administrator found at Bimedoc for the creates whose outcome the portal does not know."""
-
-    remote_user_id = forms.CharField(label=_("Id of the user on Bimedoc"), required=False, max_length=255)
-    remote_pharmacy_id = forms.CharField(label=_("Id of the pharmacy on Bimedoc"), required=False, max_length=255)
-
-    def __init__(self, *args, steps=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        from providers.bimedoc import services as bimedoc
-
-        if bimedoc.STEP_CREATE_USER not in steps:
-            del self.fields["remote_user_id"]
-        if bimedoc.STEP_CREATE_PHARMACY not in steps:
-            del self.fields["remote_pharmacy_id"]
-
-
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "status", "pharmacy_link", "user", "attempts", "reason", "updated_at")
@@ -210,14 +193,11 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Settle by hand"))
     def settle(self, obj):
-        from providers.bimedoc import services as bimedoc
-
-        if not obj.pk or obj.kind not in bimedoc.JOB_STEPS or not bimedoc.steps_to_resolve(obj):
+        settle = _settle_of(obj) if obj.pk else None
+        if settle is None or not jobs.unfinished_steps(obj):
             return "—"
         return format_html(
-            '<a class="button" href="{}">{}</a>',
-            reverse("admin:onboarding_job_settle", args=[obj.pk]),
-            _("Enter the ids found at Bimedoc and resume"),
+            '<a class="button" href="{}">{}</a>', reverse("admin:onboarding_job_settle", args=[obj.pk]), settle.label
         )
 
     def get_urls(self):
@@ -227,17 +207,19 @@ class JobAdmin(admin.ModelAdmin):
         ]
 
     def settle_view(self, request, pk):
-        """Enter the remote ids of creates whose outcome is unknown; the job then resumes after those steps."""
-        from providers.bimedoc import services as bimedoc
+        """Enter what an administrator found at the provider for the unfinished steps; the job then resumes after them.
 
+        The form and the service come from the job's kind (``JobKind.settle``), as its provider declared them.
+        """
         job = self.get_object(request, str(pk))
-        if job is None or not self.has_change_permission(request, job) or job.kind not in bimedoc.JOB_STEPS:
+        settle = _settle_of(job) if job is not None else None
+        if settle is None or not self.has_change_permission(request, job):
             raise Http404(_("No such job."))
-        steps = bimedoc.steps_to_resolve(job)
-        form = SettleForm(request.POST or None, steps=steps)
+        steps = jobs.unfinished_steps(job)
+        form = settle.form(request.POST or None, steps=steps)
         if request.method == "POST" and form.is_valid():
             try:
-                bimedoc.resolve_job(job, by=request.user, **form.cleaned_data)
+                settle.resolve(job, by=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -371,6 +353,14 @@ class OutboundCallAdmin(admin.ModelAdmin):
         breaker.reset(provider)
         self.message_user(request, _("Calls to %(provider)s resume now.") % {"provider": provider}, messages.SUCCESS)
         return redirect("admin:onboarding_provider_health")
+
+
+def _settle_of(job):
+    """How an administrator settles this job by hand, if its kind says (None for unknown kinds)."""
+    try:
+        return jobs.kind_of(job).settle
+    except LookupError:
+        return None
 
 
 def _latency_top(h):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import emails
+from .conf import invitations as invitation_settings
 from .models import Function, Invitation, InvitationStatus, Membership, Pharmacy, User
 
 TOKEN_SALT = "onboarding.invitation"
@@ -62,7 +62,7 @@ def invite(*, pharmacy: Pharmacy, by: User, email: str, function: str, details: 
     email = email.strip().lower()
     if Membership.objects.filter(pharmacy=pharmacy, user__email__iexact=email).exists():
         raise ValidationError({"email": _("%(email)s is already a member of this pharmacy.") % {"email": email}})
-    expires_at = timezone.now() + datetime.timedelta(days=settings.INVITATION_LIFETIME_DAYS)
+    expires_at = timezone.now() + datetime.timedelta(days=invitation_settings.LIFETIME_DAYS)
     details = {k: details.get(k, "") for k in DETAIL_FIELDS}
     with transaction.atomic():
         invitation = (
@@ -127,9 +127,9 @@ def decline(invitation: Invitation, *, user: User | None = None) -> Invitation:
 def accept(invitation: Invitation, *, user: User, start_job, details: dict | None = None):
     """Accept as ``user`` (whose email the invitation is for): the membership, then ``start_job`` (an account at a provider).
 
-    ``start_job(pharmacy=, user=, function=, requested_by=, details=)`` runs in
-    the same transaction, returns its Job and may refuse with ValidationError,
-    leaving nothing created. Returns (invitation, job).
+    ``start_job(pharmacy=, user=, function=, requested_by=, details=)`` (None:
+    nothing to start) runs in the same transaction, returns its Job and may
+    refuse with ValidationError, leaving nothing created. Returns (invitation, job).
     """
     if user.email.lower() != invitation.email.lower():
         raise ValidationError(_("This invitation is for %(email)s.") % {"email": invitation.email})
@@ -138,13 +138,15 @@ def accept(invitation: Invitation, *, user: User, start_job, details: dict | Non
         if locked.function not in Function.values:
             raise ValidationError(_("Choose titulaire, adjoint or stagiaire."))
         Membership.objects.get_or_create(pharmacy=locked.pharmacy, user=user, defaults={"function": locked.function})
-        job = start_job(
-            pharmacy=locked.pharmacy,
-            user=user,
-            function=locked.function,
-            requested_by=locked.invited_by,
-            details=details or request_details(locked, user),
-        )
+        job = None
+        if start_job is not None:
+            job = start_job(
+                pharmacy=locked.pharmacy,
+                user=user,
+                function=locked.function,
+                requested_by=locked.invited_by,
+                details=details or request_details(locked, user),
+            )
         locked.status = InvitationStatus.ACCEPTED
         locked.user = user
         locked.answered_at = timezone.now()

@@ -1,14 +1,15 @@
-"""Services that change pharmacies, staff and memberships: the only place that does."""
+"""Services that change pharmacies, staff, memberships and provider accounts: the only place that does."""
 
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import Function, Membership, Pharmacy, User
+from .models import AccountStatus, Function, Membership, Pharmacy, ProviderAccount, User
 
 USER_PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender", "cpf", "birth_date")
 PHARMACY_FIELDS = ("name", "phone_number", "street", "city", "postcode")
@@ -137,3 +138,72 @@ def require_member(user: User, pharmacy: Pharmacy, functions=None) -> Membership
     if membership is None or (functions and membership.function not in functions):
         raise PermissionDenied
     return membership
+
+
+# --- Provider accounts --------------------------------------------------------------------
+
+
+def _owner(user: User | None, pharmacy: Pharmacy | None) -> dict:
+    """A user's account (``user``), or a pharmacy's own (``pharmacy`` and no user)."""
+    if user is not None:
+        return {"user": user}
+    if pharmacy is None:
+        raise TypeError("A provider account belongs to a user or a pharmacy.")
+    return {"pharmacy": pharmacy, "user": None}
+
+
+def ensure_account(provider: str, *, user: User | None = None, pharmacy: Pharmacy | None = None, **defaults) -> ProviderAccount:
+    """The user's (or pharmacy's) account at the provider, created pending when it has none."""
+    account, _created = ProviderAccount.objects.get_or_create(provider=provider, **_owner(user, pharmacy), defaults=defaults)
+    return account
+
+
+def save_account(provider: str, *, user: User | None = None, pharmacy: Pharmacy | None = None, **fields) -> None:
+    """Save changes to a user's (or pharmacy's) account at the provider in one statement; create it when missing."""
+    owner = _owner(user, pharmacy)
+    lookup = {"user": user} if user is not None else {"pharmacy": pharmacy, "user__isnull": True}
+    if not ProviderAccount.objects.filter(provider=provider, **lookup).update(**fields, updated_at=timezone.now()):
+        ProviderAccount.objects.create(provider=provider, **owner, **fields)
+
+
+def activate_account(account: ProviderAccount, **fields) -> ProviderAccount:
+    """Mark an account active (verified now), with its remote id or other changes; its secrets go unless given."""
+    fields.setdefault("secrets", {})
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.status = AccountStatus.ACTIVE
+    account.status_detail = ""
+    account.verified_at = timezone.now()
+    account.save()
+    return account
+
+
+def lock_account(provider: str, *, pk: int | None = None, create: bool = False, **owner) -> ProviderAccount | None:
+    """The account locked for update (in the caller's transaction): by ``pk``, or by owner (``user=`` or ``pharmacy=``).
+
+    ``create``: an owner without an account at the provider gets a pending one.
+    """
+    accounts = ProviderAccount.objects.select_for_update().filter(provider=provider)
+    if pk is not None:
+        return accounts.filter(pk=pk).first()
+    lookup = _owner(owner.get("user"), owner.get("pharmacy"))
+    if create:
+        account, _created = accounts.get_or_create(provider=provider, **lookup)
+        return account
+    return accounts.filter(**lookup).first()
+
+
+def change_account(account: ProviderAccount, **fields) -> ProviderAccount:
+    """Save changes to an account's own fields (status, status_detail, login, secrets, remote_id, verified_at)."""
+    unknown = set(fields) - {"status", "status_detail", "login", "secrets", "remote_id", "verified_at"}
+    if unknown:
+        raise TypeError(f"Not an account field: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.save(update_fields=[*fields, "updated_at"])
+    return account
+
+
+def mark_account_if(pk: int, *, status_is: str, **fields) -> bool:
+    """Change the account in one statement only while its status is ``status_is``; whether it did."""
+    return bool(ProviderAccount.objects.filter(pk=pk, status=status_is).update(**fields, updated_at=timezone.now()))

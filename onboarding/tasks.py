@@ -47,6 +47,24 @@ def send_invitation(*, invitation_id, language=None):
     _deliver(emails.invitation(invitation_id, language=language))
 
 
+@shared_task(bind=True, max_retries=None)
+def run_job(self, job_id: int):
+    """Run a job's remaining steps; when it must wait, run again later (the engine says when).
+
+    The retry budget is counted by the engine on the job's steps (real failed
+    tries only), not by Celery: waiting for an open circuit costs nothing.
+    """
+    from . import jobs
+
+    try:
+        jobs.run(job_id, task_id=self.request.id or "")
+    except jobs.RetryLater as later:
+        if self.request.is_eager and later.provider_unavailable:
+            # In-process (no broker) there is no "later": the job stays waiting and the sweep takes it up.
+            return
+        raise self.retry(countdown=later.countdown)
+
+
 @shared_task(ignore_result=True)
 def sweep_jobs():
     """Re-enqueue jobs whose task was lost (never published, worker died, retry overdue)."""

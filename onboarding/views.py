@@ -20,9 +20,7 @@ from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from providers.bimedoc import services as bimedoc
-
-from . import invitations, selectors, services
+from . import invitations, jobs, registry, selectors, services
 from .forms import InvitationSignUpForm, ProfileForm
 from .models import Invitation, InvitationStatus, Pharmacy, User
 
@@ -37,14 +35,22 @@ def verification_required(request, reason: str, status: int = 403):
 @login_required
 def dashboard(request):
     memberships = request.user.memberships.select_related("pharmacy").order_by("pharmacy__name")
-    jobs = request.user.jobs.exclude(status="succeeded").select_related("pharmacy")[:5]
+    unfinished = [
+        (job, jobs.page_url(job)) for job in request.user.jobs.exclude(status="succeeded").select_related("pharmacy")[:5]
+    ]
     verified = selectors.email_verified(request.user)
     # Only someone who proved the address may see what it was invited to.
     pending = list(invitations.pending_for(request.user)) if verified else []
     return render(
         request,
         "onboarding/dashboard.html",
-        {"memberships": memberships, "jobs": jobs, "invitations": pending, "email_verified": verified},
+        {
+            "memberships": memberships,
+            "jobs": unfinished,
+            "invitations": pending,
+            "email_verified": verified,
+            "actions": registry.actions(),
+        },
     )
 
 
@@ -98,12 +104,15 @@ def pharmacy_detail(request, public_id):
 
 
 def _accept(request, invitation: Invitation, user: User, details: dict | None = None):
-    _invitation, job = invitations.accept(invitation, user=user, details=details, start_job=bimedoc.start_colleague_job)
-    messages.success(
-        request,
-        _("You joined %(pharmacy)s. Your Bimedoc account in it is being created.") % {"pharmacy": invitation.pharmacy.name},
+    handler = registry.join_handler()
+    _invitation, job = invitations.accept(
+        invitation, user=user, details=details, start_job=handler.start_job if handler else None
     )
-    return redirect("onboarding-job", public_id=job.public_id)
+    if job is None:
+        messages.success(request, _("You joined %(pharmacy)s.") % {"pharmacy": invitation.pharmacy.name})
+        return redirect(invitation.pharmacy)
+    messages.success(request, str(handler.message) % {"pharmacy": invitation.pharmacy.name})
+    return redirect(jobs.page_url(job) or invitation.pharmacy.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])

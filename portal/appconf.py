@@ -10,8 +10,10 @@ An app lists its settings once, in its own ``conf.py``::
 and reads them as ``conf.MAX_RETRIES``. A value comes from, in this order:
 a Django setting of the full name (``BIMEDOC_MAX_RETRIES``, which is how tests
 override one), the environment variable of that name, the default (or
-``debug_default`` in a debug process). Values are cached per process and
-forgotten when a test changes a setting.
+``debug_default`` in a debug process: ``settings.DEBUG_PROCESS``, what
+``DJANGO_DEBUG`` said at start-up, since test runners turn ``settings.DEBUG``
+off at run time). Values are cached per process and forgotten when a test
+changes a setting.
 
 ``validate()`` returns what is wrong (a required setting left empty in a
 production process, a value its own check refuses). Each app calls it from
@@ -77,7 +79,7 @@ class AppSettings:
         if hasattr(settings, full):
             return getattr(settings, full)
         default = declaration.default
-        if settings.DEBUG and declaration.debug_default is not _NOT_SET:
+        if debug_process() and declaration.debug_default is not _NOT_SET:
             default = declaration.debug_default
         if callable(default):
             default = default(settings)
@@ -87,7 +89,6 @@ class AppSettings:
         self._cache.clear()
 
     def validate(self) -> list[str]:
-        from django.conf import settings
 
         problems = []
         for declaration in self.declarations.values():
@@ -97,7 +98,7 @@ class AppSettings:
             except (ValueError, environ.ImproperlyConfigured) as exc:
                 problems.append(f"{full}: {exc}")
                 continue
-            if declaration.required and not settings.DEBUG and value in ("", None, [], ()):
+            if declaration.required and not debug_process() and value in ("", None, [], ()):
                 problems.append(f"{full} must be set when DJANGO_DEBUG is false. {declaration.doc}".strip())
             elif declaration.check and (message := declaration.check(value, self)):
                 problems.append(f"{full}: {message}")
@@ -108,6 +109,13 @@ class AppSettings:
         problems = self.validate()
         if problems:
             raise ImproperlyConfigured(" ".join(problems))
+
+
+def debug_process() -> bool:
+    """Whether this process started as a debug process (DJANGO_DEBUG), whatever ``settings.DEBUG`` says now."""
+    from django.conf import settings
+
+    return getattr(settings, "DEBUG_PROCESS", settings.DEBUG)
 
 
 def _forget_all(**kwargs):

@@ -21,6 +21,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Read once: test runners turn settings.DEBUG off at run time. The apps' settings
+# (portal/appconf.py) take their debug defaults from this.
+DEBUG_PROCESS = DEBUG
 
 # --- Secrets -----------------------------------------------------------------
 
@@ -67,10 +70,8 @@ if TRUSTED_PROXY_COUNT < 0:
 # The built-in sandbox simulates Bimedoc, EDIN and the delivery gateway. Its apps are
 # installed and its URLs served under /sandbox/ only when enabled (by default: in debug).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip("/")
-# With DEBUG off, the sandbox's control endpoints (_faults, _state, _control, _accounts,
-# _sessions) need a staff session or this value in the X-Sandbox-Control-Key header.
-SANDBOX_CONTROL_KEY = env.str("SANDBOX_CONTROL_KEY", default="")
+# SANDBOX_URL and SANDBOX_CONTROL_KEY: providers/sandbox/conf.py. The delivery gateway's default URL is built from it.
+_SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8000/sandbox").rstrip("/")
 # Read once here: test runners turn settings.DEBUG off at run time.
 SANDBOX_CONTROLS_OPEN = DEBUG
 # The API reference pages (/mcg/v1/docs, /integrations/mobilesaude/docs) send "Try it out" requests
@@ -245,10 +246,7 @@ if SESSION_IDLE_TIMEOUT < 60:
     raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT must be at least 60 seconds.")
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 
-# Days an invitation to join a pharmacy stays open.
-INVITATION_LIFETIME_DAYS = env.int("INVITATION_LIFETIME_DAYS", default=7)
-if INVITATION_LIFETIME_DAYS < 1:
-    raise ImproperlyConfigured("INVITATION_LIFETIME_DAYS must be at least 1.")
+# INVITATION_LIFETIME_DAYS: onboarding/conf.py.
 
 # --- Languages -----------------------------------------------------------------
 
@@ -342,6 +340,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # Jobs call providers: they run on the outbound workers.
+    "onboarding.tasks.run_job": {"queue": "outbound"},
     "providers.mcg.tasks.*": {"queue": "delivery"},
     "providers.*": {"queue": "outbound"},
 }
@@ -358,59 +358,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Per job-kind prefix: the task that runs such jobs and the service that retries
-# one (the sweep and the admin's retry action use them).
-JOB_RUNNERS = {
-    "bimedoc.": {"task": "providers.bimedoc.tasks.run_job", "retry": "providers.bimedoc.services.retry_job"},
-}
-# The sweep re-enqueues jobs left behind: pending or waiting more than
-# JOB_SWEEP_GRACE seconds past their due time, running for longer than
-# JOB_RUNNING_STALE_AFTER seconds (their worker died; longer than the task time limit).
-JOB_SWEEP_INTERVAL = env.float("JOB_SWEEP_INTERVAL", default=60.0)
-JOB_SWEEP_GRACE = env.float("JOB_SWEEP_GRACE", default=120.0)
-JOB_RUNNING_STALE_AFTER = env.float("JOB_RUNNING_STALE_AFTER", default=CELERY_TASK_TIME_LIMIT + 30)
-if JOB_RUNNING_STALE_AFTER <= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured("JOB_RUNNING_STALE_AFTER must be longer than CELERY_TASK_TIME_LIMIT.")
-CELERY_BEAT_SCHEDULE = {
-    "sweep-jobs": {"task": "onboarding.tasks.sweep_jobs", "schedule": JOB_SWEEP_INTERVAL},
-}
+# The job engine's sweep (JOB_SWEEP_*, JOB_RUNNING_STALE_AFTER): onboarding/conf.py. Kinds of job and the
+# periodic tasks (Celery beat) are registered by the apps that declare them, in their AppConfig.ready().
 
 # --- Providers -------------------------------------------------------------------
 
-BIMEDOC_ENV = env.str("BIMEDOC_ENV", default="test")
-if BIMEDOC_ENV not in ("test", "production"):
-    raise ImproperlyConfigured("BIMEDOC_ENV must be 'test' or 'production'.")
-_BIMEDOC_SERVERS = {
-    "test": ("https://server-test.bimedoc.com", "https://app-test.bimedoc.com"),
-    "production": ("https://server.bimedoc.com", "https://app.bimedoc.com"),
-}
-BIMEDOC_BASE_URL = env.str(
-    "BIMEDOC_BASE_URL",
-    default=f"{SANDBOX_URL}/bimedoc" if DEBUG else _BIMEDOC_SERVERS[BIMEDOC_ENV][0],
-).rstrip("/")
-BIMEDOC_APP_URL = env.str(
-    "BIMEDOC_APP_URL",
-    default=f"{SANDBOX_URL}/bimedoc-app" if DEBUG else _BIMEDOC_SERVERS[BIMEDOC_ENV][1],
-).rstrip("/")
-BIMEDOC_PARTNER_ID = env.str("BIMEDOC_PARTNER_ID", default="00000000-0000-4000-8000-000000000000" if DEBUG else "")
-BIMEDOC_API_KEY = env.str("BIMEDOC_API_KEY", default="sandbox-api-key" if DEBUG else "")
-# Retries of a Bimedoc job step after a transient failure (timeout, 5xx), and the base delay in seconds.
-BIMEDOC_MAX_RETRIES = env.int("BIMEDOC_MAX_RETRIES", default=5)
-BIMEDOC_RETRY_DELAY = env.float("BIMEDOC_RETRY_DELAY", default=2.0)
-# The longest wait between two tries (seconds): backoff doubles up to this, with jitter.
-BIMEDOC_RETRY_MAX_DELAY = env.float("BIMEDOC_RETRY_MAX_DELAY", default=300.0)
-if BIMEDOC_RETRY_MAX_DELAY >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
-    raise ImproperlyConfigured("BIMEDOC_RETRY_MAX_DELAY must be shorter than CELERY_VISIBILITY_TIMEOUT.")
-
-# EDIN (seeds/edin-auth.uk.txt): a pharmacy's account, logged in with email + password, kept by its SID.
-EDIN_BASE_URL = env.str("EDIN_BASE_URL", default=f"{SANDBOX_URL}/edin" if DEBUG else "https://doc.edin.ua").rstrip("/")
-# Seconds a SID may sit unused before the portal logs in again rather than trying it (EDIN: 10 minutes).
-EDIN_SESSION_IDLE_SECONDS = env.int("EDIN_SESSION_IDLE_SECONDS", default=600)
-# Attempts of the connection check when EDIN cannot be reached, before the pharmacy is asked to retry.
-EDIN_VERIFY_MAX_RETRIES = env.int("EDIN_VERIFY_MAX_RETRIES", default=3)
-# The simulated EDIN: idle seconds before it forgets a SID, wrong passwords in a row before it wants a captcha.
-EDIN_SANDBOX_IDLE_SECONDS = env.int("EDIN_SANDBOX_IDLE_SECONDS", default=600)
-EDIN_SANDBOX_CAPTCHA_AFTER = env.int("EDIN_SANDBOX_CAPTCHA_AFTER", default=3)
+# Each provider's own settings are declared beside it: providers/bimedoc/conf.py (BIMEDOC_*),
+# providers/edin/conf.py (EDIN_*), providers/sandbox/conf.py (SANDBOX_*, EDIN_SANDBOX_*), and the ones
+# every outbound call shares in providers/conf.py (PROVIDER_*, CIRCUIT_BREAKER_*, RATE_LIMIT_STORAGE_URL).
 
 # --- Mobile Saúde (inbound): its settings (MOBILESAUDE_*) are declared in providers/mobilesaude/conf.py.
 
@@ -419,7 +374,7 @@ EDIN_SANDBOX_CAPTCHA_AFTER = env.int("EDIN_SANDBOX_CAPTCHA_AFTER", default=3)
 # "providers.mcg.gateways.ConsoleGateway" (default) writes to the log;
 # "providers.mcg.gateways.HttpGateway" posts to DELIVERY_GATEWAY_URL (the sandbox gateway by default).
 DELIVERY_GATEWAY_BACKEND = env.str("DELIVERY_GATEWAY_BACKEND", default="providers.mcg.gateways.ConsoleGateway")
-DELIVERY_GATEWAY_URL = env.str("DELIVERY_GATEWAY_URL", default=f"{SANDBOX_URL}/gateway").rstrip("/")
+DELIVERY_GATEWAY_URL = env.str("DELIVERY_GATEWAY_URL", default=f"{_SANDBOX_URL}/gateway").rstrip("/")
 DELIVERY_GATEWAY_API_KEY = env.str("DELIVERY_GATEWAY_API_KEY", default="sandbox-gateway-key" if DEBUG else "")
 # The console gateway writes phone numbers and messages to the log: production refuses it unless this says it is meant.
 ALLOW_CONSOLE_GATEWAY = env.bool("ALLOW_CONSOLE_GATEWAY", default=DEBUG)
@@ -437,35 +392,6 @@ DELIVERY_RETRY_DELAY = env.int("DELIVERY_RETRY_DELAY", default=10)
 # The API's own settings (MCG_*: body and picture limits, the /Services rate) are declared in providers/mcg/conf.py.
 # Where rate-limit counters live (a `limits` storage URL): the Redis cache's server by default.
 RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=CACHE_REDIS_URL or "memory://")
-CELERY_BEAT_SCHEDULE["mcg-purge-expired-revocations"] = {
-    "task": "providers.mcg.tasks.purge_expired_revocations",
-    "schedule": 3600.0,
-}
-
-# (connect, read) seconds for every outbound call.
-PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05), env.float("PROVIDER_READ_TIMEOUT", default=15.0))
-
-# One circuit breaker per provider, shared through Redis: after this many
-# consecutive failures, calls pause for the reset timeout (seconds).
-CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)
-CIRCUIT_BREAKER_RESET_TIMEOUT = env.int("CIRCUIT_BREAKER_RESET_TIMEOUT", default=30)
-CIRCUIT_BREAKER_REDIS_URL = env.str("CIRCUIT_BREAKER_REDIS_URL", default=CACHE_REDIS_URL)
-
-# --- Outbound pace and concurrency -------------------------------------------------
-
-# Calls to Bimedoc in any one-second window, for all workers together (0: no limit).
-# Counted in Redis (RATE_LIMIT_STORAGE_URL); a 429 or 503 with Retry-After pauses every caller that long.
-BIMEDOC_MAX_RPS = env.float("BIMEDOC_MAX_RPS", default=20.0)
-if BIMEDOC_MAX_RPS < 0:
-    raise ImproperlyConfigured("BIMEDOC_MAX_RPS must not be negative (0 turns the limit off).")
-# Seconds a call waits in its worker for a slot or the end of a pause; past that its job waits in the queue.
-BIMEDOC_RATE_LIMIT_MAX_WAIT = env.float("BIMEDOC_RATE_LIMIT_MAX_WAIT", default=10.0)
-RATE_LIMIT_STORAGE_URL = env.str(
-    "RATE_LIMIT_STORAGE_URL",
-    default=_cache_location if isinstance(_cache_location, str) and _cache_location.startswith("redis") else "memory://",
-)
-# Connections kept per provider host by each process: at least the worker's concurrency (threads pool).
-PROVIDER_HTTP_POOL_SIZE = env.int("PROVIDER_HTTP_POOL_SIZE", default=32)
 # Celery's Django fixup would close the database connections around every task; portal/celery.py
 # closes only those past CONN_MAX_AGE or broken, as Django does between requests.
 CELERY_DB_REUSE_MAX = 10**9

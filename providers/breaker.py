@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 
 import pybreaker
 import redis
-from django.conf import settings
+
+from . import conf
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ class ProviderBreaker:
 
 
 def _redis_client():
-    url = settings.CIRCUIT_BREAKER_REDIS_URL
+    url = conf.circuit_breaker.REDIS_URL
     if not url:
         return None
     return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
@@ -225,11 +226,11 @@ def breaker_for(provider: str) -> ProviderBreaker:
             breaker = _breakers.get(provider)
             if breaker is None:
                 client = _redis_client()
-                connect, read = settings.PROVIDER_TIMEOUT
+                connect, read = conf.timeout()
                 breaker = ProviderBreaker(
                     provider,
-                    fail_max=settings.CIRCUIT_BREAKER_FAIL_MAX,
-                    reset_timeout=settings.CIRCUIT_BREAKER_RESET_TIMEOUT,
+                    fail_max=conf.circuit_breaker.FAIL_MAX,
+                    reset_timeout=conf.circuit_breaker.RESET_TIMEOUT,
                     storage=_storage(provider, client),
                     trial=_TrialSlot(client, f"portal:circuit:{provider}:trial"),
                     # Longer than any one call: a trial that outlives it was lost with its caller.
@@ -247,6 +248,12 @@ def is_available(provider: str) -> bool:
 def seconds_until_retry(provider: str) -> float:
     """How long until an open circuit lets a trial call through (0 when closed)."""
     return breaker_for(provider).seconds_until_retry()
+
+
+def forget() -> None:
+    """Drop this process's breaker handles: the next call builds them again from the settings (the state stays shared)."""
+    with _lock:
+        _breakers.clear()
 
 
 def reset(provider: str) -> None:

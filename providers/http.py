@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -124,6 +125,30 @@ class Throttled(ProviderUnavailable):
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """The one retry policy for outbound work: exponential backoff with jitter, up to a cap, for so many retries.
+
+    Try ``n`` (1 for the first failure) waits a random time between half and all
+    of ``base_delay * 2 ** (n - 1)``, never more than ``max_delay``; past
+    ``max_retries`` failures the work gives up.
+    """
+
+    max_retries: int
+    base_delay: float
+    max_delay: float = 300.0
+    jitter: bool = True
+
+    def exhausted(self, failures: int) -> bool:
+        """Whether ``failures`` failed tries are more than the policy allows."""
+        return failures > self.max_retries
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after the ``failures``-th failed try."""
+        delay = min(self.max_delay, self.base_delay * 2 ** max(failures - 1, 0))
+        return random.uniform(delay / 2, delay) if self.jitter else delay
+
+
+@dataclass(frozen=True)
 class CallRecord:
     """What the recorder receives about one call; excerpts are already redacted."""
 
@@ -171,6 +196,100 @@ def build_session(pool_size: int = DEFAULT_POOL_SIZE) -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "pharmacy-portal/1.0"
     return session
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """What a provider's client is built with: a pooled session, the provider's breaker and pace, timeouts, recorder."""
+
+    provider: str
+    session: requests.Session
+    breaker: ProviderBreaker
+    rate_limiter: RateLimiter | None
+    timeout: tuple[float, float]
+    recorder: Recorder
+    # What else the client depends on, as given to the factory (a base URL, credentials).
+    key: tuple = ()
+
+    def transport_options(self) -> dict:
+        """What an ``HttpTransport`` (or a client that builds one) takes from here."""
+        options = {"recorder": self.recorder, "timeout": self.timeout, "session": self.session, "breaker": self.breaker}
+        if self.rate_limiter is not None:
+            options["rate_limiter"] = self.rate_limiter
+        return options
+
+
+class ClientFactory:
+    """One cached, closable client per provider and configuration, its breaker always wired.
+
+    ``get()`` builds the client once per process and configuration (the threads
+    of a worker share it, and its pooled connections); ``close()`` closes the
+    pools of the clients built so far, which are rebuilt on demand.
+    """
+
+    def __init__(self):
+        self._built: dict[tuple, tuple[Any, requests.Session]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        provider: str,
+        build: Callable[[Outbound], Any],
+        *,
+        key: tuple = (),
+        recorder: Recorder = null_recorder,
+        paced: bool = False,
+        max_rps: float = 0.0,
+        max_wait: float = 10.0,
+        session_factory: Callable[[int], requests.Session] | None = None,
+    ):
+        """The process's client for ``provider`` (``build(outbound)`` makes it the first time).
+
+        ``key`` holds what else the client depends on (a base URL, credentials): a
+        change builds a new one. ``paced``: calls share the provider's pace
+        (``max_rps`` for every process together, 0 for none) and its pauses
+        (Retry-After), waiting up to ``max_wait`` seconds for a slot.
+        """
+        from . import conf
+
+        timeout = conf.timeout()
+        full_key = (provider, build, key, recorder, timeout, paced, max_rps, max_wait)
+        built = self._built.get(full_key)
+        if built is not None:
+            return built[0]
+        with self._lock:
+            if full_key not in self._built:
+                from .breaker import breaker_for
+
+                session = (session_factory or build_session)(conf.outbound.HTTP_POOL_SIZE)
+                limiter = None
+                if paced:
+                    limiter = RateLimiter(
+                        provider, max_rps=max_rps, storage_uri=conf.rate_limit.STORAGE_URL, max_wait=max_wait
+                    )
+                outbound = Outbound(provider, session, breaker_for(provider), limiter, timeout, recorder, key)
+                self._built[full_key] = (build(outbound), session)
+            return self._built[full_key][0]
+
+    def close(self, provider: str | None = None) -> None:
+        """Close the pooled connections of the clients built so far (of one provider, or all)."""
+        with self._lock:
+            for full_key in [k for k in self._built if provider is None or k[0] == provider]:
+                _client, session = self._built.pop(full_key)
+                session.close()
+
+
+clients = ClientFactory()
+
+
+def client_for(provider: str, build: Callable[[Outbound], Any], **options):
+    """The process's client for ``provider``, from the one factory (see ``ClientFactory.get``)."""
+    return clients.get(provider, build, **options)
+
+
+def close_clients(provider: str | None = None) -> None:
+    """Close every provider client's pooled connections (tests, settings changes); they are rebuilt on demand."""
+    clients.close(provider)
 
 
 def redact(value, secrets: Iterable[str] = ()):

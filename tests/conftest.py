@@ -186,3 +186,26 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def override_step():
+    """``override_step(kind, step, run)``: run ``run`` in place of a job step for the rest of the test.
+
+    The job engine's public seam for injecting faults (``onboarding.jobs.override_step``).
+    """
+    from contextlib import ExitStack
+
+    from onboarding import jobs
+
+    with ExitStack() as stack:
+        yield lambda kind, step, run: stack.enter_context(jobs.override_step(kind, step, run))
+
+
+@pytest.fixture
+def unpublished():
+    """Jobs are saved but their task is not sent: the test runs them itself (or the sweep does)."""
+    from onboarding import jobs
+
+    with jobs.publishing(None):
+        yield

@@ -31,9 +31,9 @@ def test_default_then_environment_then_django_setting(conf, monkeypatch, setting
 
 
 def test_debug_default_only_in_a_debug_process(conf, settings):
-    settings.DEBUG = True
+    settings.DEBUG_PROCESS = True
     assert conf.URL == "http://sandbox"
-    settings.DEBUG = False
+    settings.DEBUG_PROCESS = False
     assert conf.URL == "https://example.org"
 
 
@@ -43,7 +43,7 @@ def test_unknown_name_is_an_attribute_error(conf):
 
 
 def test_production_refuses_a_missing_required_setting(conf, settings):
-    settings.DEBUG = False
+    settings.DEBUG_PROCESS = False
     with pytest.raises(ImproperlyConfigured, match="EXAMPLEAPP_KEY must be set"):
         conf.check_at_start_up()
     settings.EXAMPLEAPP_KEY = "k"

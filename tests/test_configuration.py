@@ -69,16 +69,25 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
         ({"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 5}, "SECRET_KEY is weak"),
         ({"FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS must be set"),
         ({"ACCESS_TOKEN_SIGNING_KEY_FILES": ""}, "ACCESS_TOKEN_SIGNING_KEYS"),
+        ({"BIMEDOC_API_KEY": ""}, "BIMEDOC_API_KEY must be set"),
+        ({"BIMEDOC_PARTNER_ID": ""}, "BIMEDOC_PARTNER_ID must be set"),
+        # A value an app's own settings refuse (portal/appconf.py, checked in each AppConfig.ready()).
+        ({"BIMEDOC_ENV": "staging"}, "BIMEDOC_ENV: must be 'test' or 'production'"),
+        ({"BIMEDOC_MAX_RPS": "-1"}, "BIMEDOC_MAX_RPS: must not be negative"),
+        ({"BIMEDOC_RETRY_MAX_DELAY": "7200"}, "BIMEDOC_RETRY_MAX_DELAY: must be shorter than CELERY_VISIBILITY_TIMEOUT"),
+        ({"JOB_RUNNING_STALE_AFTER": "100"}, "JOB_RUNNING_STALE_AFTER: must be longer than CELERY_TASK_TIME_LIMIT"),
+        ({"INVITATION_LIFETIME_DAYS": "0"}, "INVITATION_LIFETIME_DAYS: must be at least 1"),
+        ({"PROVIDER_READ_TIMEOUT": "0"}, "PROVIDER_READ_TIMEOUT: must be positive"),
     ],
 )
-def test_production_refuses_to_start_without_strong_secrets(tmp_path, overrides, message):
+def test_production_refuses_to_start_without_strong_secrets_or_on_a_refused_setting(tmp_path, overrides, message):
     result = manage("check", env_overrides=production_env(tmp_path, **overrides))
     assert result.returncode != 0
     assert message in result.stderr
 
 
 def test_production_points_bimedoc_at_the_configured_server(tmp_path):
-    code = "from django.conf import settings; print(settings.BIMEDOC_BASE_URL, settings.BIMEDOC_APP_URL)"
+    code = "from providers.bimedoc.conf import conf; print(conf.BASE_URL, conf.APP_URL)"
     test_env = manage("shell", "-v", "0", "-c", code, env_overrides=production_env(tmp_path))
     assert test_env.stdout.split() == ["https://server-test.bimedoc.com", "https://app-test.bimedoc.com"]
     prod = manage("shell", "-v", "0", "-c", code, env_overrides=production_env(tmp_path, BIMEDOC_ENV="production"))

@@ -1,4 +1,5 @@
-"""Bulk onboarding in Django admin: upload a CSV, see every row's errors, then follow the onboardings live."""
+"""Bimedoc's admin screens: bulk onboarding (upload a CSV, see every row's errors, then follow the onboardings live)
+and the form that settles a Bimedoc job by hand (served by the job admin, as Bimedoc's kinds of job declare)."""
 
 from django import forms
 from django.contrib import admin
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from . import bulk, bulk_uploads
 from .conf import conf
 from .models import BulkUpload, BulkUploadRow, UploadStatus
+from .selectors import STEP_CREATE_PHARMACY, STEP_CREATE_USER
 
 ROWS_PER_PAGE = 100
 
@@ -139,3 +141,17 @@ def _row(row: BulkUploadRow, labels: dict) -> dict:
         "job_id": row.job_id,
         "job_url": reverse("admin:onboarding_job_change", args=[row.job_id]) if row.job_id else "",
     }
+
+
+class SettleForm(forms.Form):
+    """The ids an administrator found at Bimedoc for the creates whose outcome the portal does not know."""
+
+    remote_user_id = forms.CharField(label=_("Id of the user on Bimedoc"), required=False, max_length=255)
+    remote_pharmacy_id = forms.CharField(label=_("Id of the pharmacy on Bimedoc"), required=False, max_length=255)
+
+    def __init__(self, *args, steps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if STEP_CREATE_USER not in steps:
+            del self.fields["remote_user_id"]
+        if STEP_CREATE_PHARMACY not in steps:
+            del self.fields["remote_pharmacy_id"]

@@ -1,9 +1,11 @@
 """Bulk onboarding from Django admin: receive a CSV upload, start its rows in the background, report the progress.
 
 The rows are validated by ``bulk`` (the same service as ``import_pharmacies``).
-Nothing starts while any row is invalid. Starting runs in a Celery task, one
-row after another (``bulk.onboard``: the same idempotency key per row, so a
-second upload of the same file skips what is done and resumes what failed).
+Nothing starts while any row is invalid. Starting is a job of its own
+(``bimedoc.start_bulk_upload``, run by the job engine, whose sweep takes it up
+if its task is lost), one row after another (``bulk.onboard``: the same
+idempotency key per row, so a second upload of the same file skips what is
+done and resumes what failed).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from onboarding import jobs as engine
 from onboarding.models import JobStatus, User
 
 from . import bulk
 from .conf import conf
 from .models import BulkUpload, BulkUploadRow, RowOutcome, UploadStatus
+from .selectors import KIND_START_UPLOAD
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +84,10 @@ def receive(uploaded_file, *, by: User) -> BulkUpload:
             batch_size=BATCH,
         )
         if not invalid:
-            from .tasks import start_bulk_upload
-
-            start_bulk_upload.delay_on_commit(upload.pk)
+            # A job of its own: the engine runs it after the commit, and its sweep takes it up if it is lost.
+            engine.create(
+                KIND_START_UPLOAD, requested_by=by, idempotency_key=f"bulk-upload:{upload.pk}", payload={"upload_id": upload.pk}
+            )
     return upload
 
 

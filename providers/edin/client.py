@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import requests
 
 from providers.http import (
+    DEFAULT_POOL_SIZE,
     AuthenticationError,
     HttpTransport,
     Recorder,
@@ -57,9 +58,9 @@ class Profile:
     company: str
 
 
-def build_edin_session() -> requests.Session:
+def build_edin_session(pool_size: int = DEFAULT_POOL_SIZE) -> requests.Session:
     """An HTTP session that never keeps cookies: the SID belongs to one account and is sent explicitly."""
-    session = build_session()
+    session = build_session(pool_size)
     # The transport may be shared by many pharmacies; a cookie jar would send one account's SID for another.
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     return session

@@ -2,42 +2,52 @@
 
 The account is ``ProviderAccount(provider="edin", pharmacy=...)``: ``login`` is the EDIN email,
 ``secrets`` (encrypted) holds ``password``, ``sid`` and ``sid_used_at``. ``status_detail`` holds one
-of the ``Detail`` messages, stored untranslated and translated when shown.
+of the ``Detail`` codes; the sentence shown for it is translated when shown.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from onboarding import services as onboarding_services
 from onboarding.audit import record_call
 from onboarding.models import AccountStatus, Function, Membership, Pharmacy, Provider, ProviderAccount, User
 from onboarding.services import require_member
-from providers.breaker import breaker_for
+from providers import http
 from providers.http import AuthenticationError, InvalidRequest
 
-from .client import CaptchaRequired, EdinClient, EdinSession, build_edin_session
+from .client import PROVIDER, CaptchaRequired, EdinClient, EdinSession, build_edin_session
+from .conf import conf
 
 MANAGERS = (Function.TITULAIRE, Function.ADJOINT)
 
 
 class Detail:
-    """The user-facing reasons kept in ``status_detail`` (message ids, translated when shown)."""
+    """Why a connection is where it is: the codes kept in ``status_detail``."""
 
-    CHECKING = gettext_noop("Checking the email and password with EDIN…")
-    WRONG_CREDENTIALS = gettext_noop("EDIN refused this email and password. Check them and connect again.")
-    CAPTCHA = gettext_noop(
+    CHECKING = "checking"
+    WRONG_CREDENTIALS = "wrong_credentials"
+    CAPTCHA = "captcha_required"
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+
+
+# The sentence shown for each code.
+DETAIL_MESSAGES = {
+    Detail.CHECKING: _("Checking the email and password with EDIN…"),
+    Detail.WRONG_CREDENTIALS: _("EDIN refused this email and password. Check them and connect again."),
+    Detail.CAPTCHA: _(
         "EDIN wants a captcha after several failed sign-ins, which the portal cannot solve. "
         "Sign in once on EDIN's own site with this account, then press “Check again”."
-    )
-    UNREACHABLE = gettext_noop("EDIN could not be reached. Press “Check again” in a few minutes.")
-    REFUSED = gettext_noop("EDIN refused the request. Check the email address and connect again.")
+    ),
+    Detail.UNREACHABLE: _("EDIN could not be reached. Press “Check again” in a few minutes."),
+    Detail.REFUSED: _("EDIN refused the request. Check the email address and connect again."),
+}
 
 
 class NotConnected(Exception):
@@ -78,16 +88,12 @@ def connection_state(account: ProviderAccount | None) -> ConnectionState:
         code = "checking"
     elif account.status == AccountStatus.ACTIVE:
         code = "connected"
-    elif account.status_detail == Detail.CAPTCHA:
-        code = "captcha_required"
-    elif account.status_detail == Detail.UNREACHABLE:
-        code = "unreachable"
-    elif account.status_detail == Detail.REFUSED:
-        code = "refused"
+    elif account.status_detail in (Detail.CAPTCHA, Detail.UNREACHABLE, Detail.REFUSED):
+        code = account.status_detail
     else:
         code = "wrong_credentials"
     label, css = _STATES[code]
-    detail = gettext(account.status_detail) if account is not None and account.status_detail else ""
+    detail = str(DETAIL_MESSAGES.get(account.status_detail, "")) if account is not None else ""
     return ConnectionState(code=code, label=str(label), detail=detail, css=css)
 
 
@@ -101,19 +107,15 @@ def require_manager(user: User, pharmacy: Pharmacy) -> Membership:
     return require_member(user, pharmacy, MANAGERS)
 
 
-@functools.cache
-def _http_session():
-    return build_edin_session()
+def _build(outbound: http.Outbound) -> EdinClient:
+    (base_url,) = outbound.key
+    return EdinClient(base_url, **outbound.transport_options())
 
 
 def edin_client() -> EdinClient:
-    """The client for the configured EDIN server, recording every call in the audit trail."""
-    return EdinClient(
-        settings.EDIN_BASE_URL,
-        recorder=record_call,
-        timeout=settings.PROVIDER_TIMEOUT,
-        session=_http_session(),
-        breaker=breaker_for("edin"),
+    """The process's client for the configured EDIN server, recording every call in the audit trail."""
+    return http.client_for(
+        PROVIDER, _build, key=(conf.BASE_URL,), recorder=record_call, session_factory=build_edin_session
     )
 
 
@@ -123,15 +125,15 @@ def connect(*, pharmacy: Pharmacy, email: str, password: str, requested_by: User
     from .tasks import verify_connection
 
     require_manager(requested_by, pharmacy)
-    account, _created = ProviderAccount.objects.select_for_update().get_or_create(
-        provider=Provider.EDIN, pharmacy=pharmacy, user=None
+    account = onboarding_services.lock_account(Provider.EDIN, pharmacy=pharmacy, create=True)
+    onboarding_services.change_account(
+        account,
+        login=email.strip().lower(),
+        secrets={"password": password},
+        status=AccountStatus.PENDING,
+        status_detail=Detail.CHECKING,
+        verified_at=None,
     )
-    account.login = email.strip().lower()
-    account.secrets = {"password": password}
-    account.status = AccountStatus.PENDING
-    account.status_detail = Detail.CHECKING
-    account.verified_at = None
-    account.save()
     verify_connection.delay_on_commit(account.pk, requested_by.pk)
     return account
 
@@ -142,12 +144,10 @@ def check_again(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount:
     from .tasks import verify_connection
 
     require_manager(requested_by, pharmacy)
-    account = ProviderAccount.objects.select_for_update().filter(pk=getattr(edin_account(pharmacy), "pk", None)).first()
+    account = onboarding_services.lock_account(Provider.EDIN, pharmacy=pharmacy)
     if account is None or account.status == AccountStatus.DISCONNECTED or not account.secrets.get("password"):
         raise NotConnected(gettext("Connect an EDIN account first."))
-    account.status = AccountStatus.PENDING
-    account.status_detail = Detail.CHECKING
-    account.save(update_fields=["status", "status_detail", "updated_at"])
+    onboarding_services.change_account(account, status=AccountStatus.PENDING, status_detail=Detail.CHECKING)
     verify_connection.delay_on_commit(account.pk, requested_by.pk)
     return account
 
@@ -156,15 +156,12 @@ def check_again(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount:
 def disconnect(*, pharmacy: Pharmacy, requested_by: User) -> ProviderAccount | None:
     """Forget the pharmacy's EDIN password and session; the email stays to ease reconnecting."""
     require_manager(requested_by, pharmacy)
-    account = ProviderAccount.objects.select_for_update().filter(pk=getattr(edin_account(pharmacy), "pk", None)).first()
+    account = onboarding_services.lock_account(Provider.EDIN, pharmacy=pharmacy)
     if account is None:
         return None
-    account.secrets = {}
-    account.status = AccountStatus.DISCONNECTED
-    account.status_detail = ""
-    account.verified_at = None
-    account.save()
-    return account
+    return onboarding_services.change_account(
+        account, secrets={}, status=AccountStatus.DISCONNECTED, status_detail="", verified_at=None
+    )
 
 
 def verify(account_id: int) -> ProviderAccount | None:
@@ -189,8 +186,8 @@ def verify(account_id: int) -> ProviderAccount | None:
 
 def mark_unreachable(account_id: int) -> None:
     """After the last attempt to reach EDIN: ask the pharmacy to check again later."""
-    ProviderAccount.objects.filter(pk=account_id, status=AccountStatus.PENDING).update(
-        status=AccountStatus.NEEDS_ATTENTION, status_detail=Detail.UNREACHABLE, updated_at=timezone.now()
+    onboarding_services.mark_account_if(
+        account_id, status_is=AccountStatus.PENDING, status=AccountStatus.NEEDS_ATTENTION, status_detail=Detail.UNREACHABLE
     )
 
 
@@ -206,7 +203,7 @@ def open_session(pharmacy: Pharmacy) -> EdinSession:
         account_id=account.pk,
         sid=account.secrets.get("sid", ""),
         used_at=account.secrets.get("sid_used_at"),
-        idle_seconds=settings.EDIN_SESSION_IDLE_SECONDS,
+        idle_seconds=conf.SESSION_IDLE_SECONDS,
     )
 
 
@@ -234,7 +231,7 @@ class PharmacySession(EdinSession):
 @transaction.atomic
 def _save_outcome(account_id, login, password, status, detail, *, sid="", used_at=None) -> ProviderAccount | None:
     """Record a login's outcome, unless the account's credentials changed (or it was disconnected) meanwhile."""
-    account = ProviderAccount.objects.select_for_update().filter(pk=account_id).first()
+    account = onboarding_services.lock_account(Provider.EDIN, pk=account_id)
     if (
         account is None
         or account.status == AccountStatus.DISCONNECTED
@@ -246,12 +243,11 @@ def _save_outcome(account_id, login, password, status, detail, *, sid="", used_a
     if sid:
         secrets.update(sid=sid, sid_used_at=used_at)
     first_success = status == AccountStatus.ACTIVE and account.status != AccountStatus.ACTIVE
-    account.secrets = secrets
-    account.status = status
-    account.status_detail = detail
-    if first_success or (status == AccountStatus.ACTIVE and account.verified_at is None):
-        account.verified_at = timezone.now()
+    verified_at = account.verified_at
+    if first_success or (status == AccountStatus.ACTIVE and verified_at is None):
+        verified_at = timezone.now()
     elif status != AccountStatus.ACTIVE:
-        account.verified_at = None
-    account.save()
-    return account
+        verified_at = None
+    return onboarding_services.change_account(
+        account, secrets=secrets, status=status, status_detail=detail, verified_at=verified_at
+    )

@@ -1,13 +1,17 @@
 """Celery tasks for EDIN: thin wrappers over services."""
 
 from celery import shared_task
-from django.conf import settings
 
 from onboarding.audit import audit_context
 from onboarding.models import ProviderAccount
-from providers.http import RetryableError
+from providers.http import RetryableError, RetryPolicy
 
 from . import services
+from .conf import conf
+
+
+def retry_policy() -> RetryPolicy:
+    return RetryPolicy(max_retries=conf.VERIFY_MAX_RETRIES, base_delay=conf.VERIFY_RETRY_DELAY, max_delay=300.0)
 
 
 @shared_task(bind=True, name="providers.edin.tasks.verify_connection")
@@ -21,8 +25,9 @@ def verify_connection(self, account_id: int, requested_by_id: int | None = None)
         try:
             account = services.verify(account_id)
         except RetryableError as exc:
-            if self.request.retries >= settings.EDIN_VERIFY_MAX_RETRIES:
+            policy = retry_policy()
+            if policy.exhausted(attempt):
                 services.mark_unreachable(account_id)
                 return "unreachable"
-            raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+            raise self.retry(exc=exc, countdown=policy.delay(attempt)) from exc
     return account.status if account else "gone"

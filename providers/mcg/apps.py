@@ -17,3 +17,11 @@ class McgConfig(AppConfig):
         from .selectors import CLIENT_ID_PREFIX, provider_token_state
 
         revocation.register_clients(CLIENT_ID_PREFIX, provider_token_state)
+
+        from onboarding import registry
+
+        registry.schedule("mcg-purge-expired-revocations", "providers.mcg.tasks.purge_expired_revocations", 3600.0)
+
+        from . import demo
+
+        registry.register_demo(registry.Demo("mcg", load=demo.load))

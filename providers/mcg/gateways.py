@@ -13,9 +13,11 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from providers.http import HttpTransport, InvalidRequest, build_session, json_body, raise_for_status
+from providers.http import HttpTransport, InvalidRequest, Outbound, client_for, close_clients, json_body, raise_for_status
 
 logger = logging.getLogger(__name__)
+
+PROVIDER = "gateway"
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,18 @@ class ConsoleGateway:
 
 
 class HttpGateway:
-    """Posts messages to an HTTP gateway (``DELIVERY_GATEWAY_URL``; the sandbox gateway by default)."""
+    """Posts messages to an HTTP gateway (``DELIVERY_GATEWAY_URL``; the sandbox gateway by default).
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None, recorder=None, session=None):
+    Its transport comes from the one outbound factory: pooled, closable, the
+    gateway's circuit breaker wired in.
+    """
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, recorder=None):
         from onboarding.audit import record_call
 
         self.api_key = settings.DELIVERY_GATEWAY_API_KEY if api_key is None else api_key
-        self.transport = HttpTransport(
-            provider="gateway",
-            base_url=base_url or settings.DELIVERY_GATEWAY_URL,
-            recorder=recorder or record_call,
-            timeout=settings.PROVIDER_TIMEOUT,
-            session=session or build_session(),
-        )
+        base_url = base_url or settings.DELIVERY_GATEWAY_URL
+        self.transport = client_for(PROVIDER, _build_transport, key=(base_url,), recorder=recorder or record_call)
 
     def send(self, message: OutgoingMessage) -> str:
         body = {
@@ -75,27 +76,24 @@ class HttpGateway:
         return data["id"]
 
 
+def _build_transport(outbound: Outbound) -> HttpTransport:
+    (base_url,) = outbound.key
+    return HttpTransport(provider=outbound.provider, base_url=base_url, **outbound.transport_options())
+
+
 class NoRecipient(InvalidRequest):
     """The user has nothing to send this channel to (e.g. no mobile number for SMS)."""
 
 
 @lru_cache(maxsize=4)
 def _backend(path: str, url: str, api_key: str):
-    backend = _backends[(path, url, api_key)] = import_string(path)()
-    return backend
+    return import_string(path)()
 
 
 def close_gateways() -> None:
     """Close the backends' pooled connections and forget them (tests, settings changes)."""
-    for backend in _backends.values():
-        session = getattr(getattr(backend, "transport", None), "session", None)
-        if session is not None:
-            session.close()
-    _backends.clear()
+    close_clients(PROVIDER)
     _backend.cache_clear()
-
-
-_backends: dict = {}
 
 
 def get_gateway():

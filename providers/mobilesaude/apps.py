@@ -16,3 +16,9 @@ class MobilesaudeConfig(AppConfig):
         from .selectors import CLIENT_ID_PREFIX, client_token_state
 
         revocation.register_clients(CLIENT_ID_PREFIX, client_token_state)
+
+        from onboarding import registry
+
+        from . import demo
+
+        registry.register_demo(registry.Demo("mobilesaude", load=demo.load))

@@ -12,6 +12,8 @@ import hmac
 from django.conf import settings
 from django.http import JsonResponse
 
+from .conf import conf as sandbox_conf
+
 HEADER = "X-Sandbox-Control-Key"
 
 
@@ -21,7 +23,7 @@ def may_control(request) -> bool:
     user = getattr(request, "user", None)
     if user is not None and user.is_active and user.is_staff:
         return True
-    key = settings.SANDBOX_CONTROL_KEY
+    key = sandbox_conf.CONTROL_KEY
     given = request.headers.get(HEADER, "")
     return bool(key) and hmac.compare_digest(given.encode(), key.encode())
 

@@ -6,10 +6,11 @@ import contextlib
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from django.test import Client
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+from .conf import conf as sandbox_conf
 
 # Headers Django's test client takes as arguments, not as HTTP_* headers.
 _BODY_HEADERS = {"content-type", "content-length"}
@@ -52,7 +53,7 @@ class SandboxAdapter(BaseAdapter):
 @contextlib.contextmanager
 def mounted(session: requests.Session, base_url: str | None = None):
     """Within the block, the session's calls under the sandbox's URL are answered in-process."""
-    prefix = (base_url or settings.SANDBOX_URL).rstrip("/") + "/"
+    prefix = (base_url or sandbox_conf.URL).rstrip("/") + "/"
     session.mount(prefix, SandboxAdapter())
     try:
         yield

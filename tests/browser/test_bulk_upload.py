@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from onboarding import services
 from onboarding.models import Job, JobStatus, User
 from providers.bimedoc.models import BulkUpload, RowOutcome
+from providers.bimedoc.selectors import KIND_ONBOARD
 from providers.sandbox import faults
 from tests.conftest import screenshot
 from tests.providers.bimedoc.conftest import bimedoc_sandbox  # noqa: F401 - fixture
@@ -62,7 +63,7 @@ def test_admin_uploads_fixes_and_follows_the_onboardings(celery_worker, page, bi
     expect(page.locator("#bulk-rows .state")).to_have_text(["Done", "Done"])
     assert_accessible(page)
     screenshot(page, "bulk-upload-progress-done")
-    assert Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 2
+    assert Job.objects.filter(kind=KIND_ONBOARD, status=JobStatus.SUCCEEDED).count() == 2
     faults.set_profile("bimedoc", None)
 
     # Each row links to its job.
@@ -78,7 +79,7 @@ def test_admin_uploads_fixes_and_follows_the_onboardings(celery_worker, page, bi
     expect(page.locator("#bulk-rows tbody tr td:nth-child(4)")).to_have_text(["Already done", "Already done"])
     again = BulkUpload.objects.order_by("pk").last()
     assert set(again.rows.values_list("outcome", flat=True)) == {RowOutcome.SKIPPED}
-    assert Job.objects.count() == 2
+    assert Job.objects.filter(kind=KIND_ONBOARD).count() == 2
 
     page.goto("/admin/bimedoc/bulkupload/")
     expect(page.locator("#result_list tbody tr")).to_have_count(3)

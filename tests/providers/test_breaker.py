@@ -9,6 +9,7 @@ import responses
 from onboarding.audit import record_call
 from onboarding.models import OutboundCall
 from providers import breaker as breakers
+from providers import conf as outbound_conf
 from providers.http import HttpTransport, ProviderUnavailable
 
 BASE = "https://flaky.test"
@@ -16,15 +17,15 @@ BASE = "https://flaky.test"
 
 @pytest.fixture
 def fresh_breakers(settings):
-    if not settings.CIRCUIT_BREAKER_REDIS_URL:
+    if not outbound_conf.circuit_breaker.REDIS_URL:
         pytest.skip("the shared breaker needs Redis (CACHE_URL=rediscache://...)")
     settings.CIRCUIT_BREAKER_FAIL_MAX = 3
     settings.CIRCUIT_BREAKER_RESET_TIMEOUT = 1
-    breakers._breakers.clear()
+    breakers.forget()
     breakers.reset("flaky")
     yield
     breakers.reset("flaky")
-    breakers._breakers.clear()
+    breakers.forget()
 
 
 def transport():

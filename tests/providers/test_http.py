@@ -116,3 +116,55 @@ def test_audit_rows_are_append_only(transport):
         call.save()
     with pytest.raises(ValidationError):
         call.delete()
+
+
+def test_the_client_factory_builds_one_client_per_configuration_with_the_breaker_wired_and_closes_them():
+    from providers import breaker
+    from providers.http import client_for, close_clients
+
+    built = []
+
+    def build(outbound):
+        built.append(outbound)
+        return object()
+
+    first = client_for("factory-test", build, key=("https://a.test",))
+    assert client_for("factory-test", build, key=("https://a.test",)) is first and len(built) == 1
+    assert built[0].breaker is breaker.breaker_for("factory-test") and built[0].rate_limiter is None
+    assert built[0].key == ("https://a.test",)
+    paced = client_for("factory-test", build, key=("https://b.test",), paced=True, max_rps=5)
+    assert paced is not first and built[1].rate_limiter is not None and built[1].rate_limiter.max_rps == 5
+    close_clients("factory-test")
+    assert client_for("factory-test", build, key=("https://a.test",)) is not first
+    close_clients("factory-test")
+
+
+def test_every_provider_client_comes_from_the_factory_with_its_breaker(settings):
+    from providers import breaker
+    from providers.bimedoc import services as bimedoc
+    from providers.edin import services as edin
+    from providers.mcg.gateways import HttpGateway, close_gateways
+
+    gateway = HttpGateway(base_url="https://gateway.test", api_key="k")
+    try:
+        assert gateway.transport.breaker is breaker.breaker_for("gateway")
+        assert HttpGateway(base_url="https://gateway.test", api_key="k").transport is gateway.transport
+        assert edin.edin_client().transport.breaker is breaker.breaker_for("edin")
+        assert edin.edin_client() is edin.edin_client()
+        client = bimedoc.client()
+        assert client.transport.breaker is breaker.breaker_for("bimedoc") and client.transport.rate_limiter is not None
+        assert bimedoc.client() is client
+    finally:
+        close_gateways()
+        bimedoc.close_clients()
+
+
+def test_the_retry_policy_doubles_with_jitter_up_to_its_cap_and_counts_retries():
+    from providers.http import RetryPolicy
+
+    policy = RetryPolicy(max_retries=3, base_delay=2.0, max_delay=5.0)
+    for failures, (low, high) in {1: (1.0, 2.0), 2: (2.0, 4.0), 3: (2.5, 5.0), 9: (2.5, 5.0)}.items():
+        delays = {policy.delay(failures) for _ in range(50)}
+        assert all(low <= d <= high for d in delays) and len(delays) > 1
+    assert RetryPolicy(max_retries=3, base_delay=2.0, jitter=False).delay(3) == 8.0
+    assert not policy.exhausted(3) and policy.exhausted(4)

@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from providers.bimedoc.conf import conf as bimedoc_conf
+
 from .. import faults
 from ..control import control_endpoint
 from ..faults import with_faults
@@ -47,7 +49,7 @@ def _unauthorized(detail="Informations d'authentification non fournies."):
 
 
 def _partner_ok(request) -> bool:
-    expected = f"Partner {settings.BIMEDOC_PARTNER_ID}:{settings.BIMEDOC_API_KEY}"
+    expected = f"Partner {bimedoc_conf.PARTNER_ID}:{bimedoc_conf.API_KEY}"
     return secrets.compare_digest(request.headers.get("Authorization", ""), expected)
 
 

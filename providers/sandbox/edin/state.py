@@ -21,9 +21,10 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, fields
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare
+
+from providers.sandbox.conf import edin as edin_sandbox
 
 KNOWN_ACCOUNTS = {
     "apteka@edin.test": {"password": "edin-sandbox-pass", "name": "Олена Коваленко", "company": "Аптека «Здоров'я»"},
@@ -48,7 +49,7 @@ class Control:
 
     @classmethod
     def defaults(cls) -> Control:
-        return cls(idle_seconds=float(settings.EDIN_SANDBOX_IDLE_SECONDS), captcha_after=settings.EDIN_SANDBOX_CAPTCHA_AFTER)
+        return cls(idle_seconds=float(edin_sandbox.IDLE_SECONDS), captcha_after=edin_sandbox.CAPTCHA_AFTER)
 
     @classmethod
     def from_dict(cls, data: dict) -> Control:

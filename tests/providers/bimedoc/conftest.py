@@ -5,6 +5,7 @@ import requests
 
 from onboarding import services as onboarding_services
 from providers.bimedoc.client import BimedocClient
+from providers.bimedoc.conf import conf as bimedoc_conf
 from providers.sandbox import faults
 
 PASSWORD = "a-long-Pass-phrase-42"
@@ -17,8 +18,9 @@ def bimedoc_sandbox(live_server, settings, transactional_db):
     settings.BIMEDOC_BASE_URL = f"{live_server.url}/sandbox/bimedoc"
     settings.BIMEDOC_APP_URL = f"{live_server.url}/sandbox/bimedoc-app"
     settings.BIMEDOC_RETRY_DELAY = 0
-    settings.PROVIDER_TIMEOUT = (2.0, 5.0)
-    yield settings.BIMEDOC_BASE_URL
+    settings.PROVIDER_CONNECT_TIMEOUT = 2.0
+    settings.PROVIDER_READ_TIMEOUT = 5.0
+    yield bimedoc_conf.BASE_URL
     faults.set_profile("bimedoc", None)
     # Close kept-alive connections, or the live server's threads keep database sessions open.
     _close_cached_clients()
@@ -46,8 +48,8 @@ def sandbox_client(bimedoc_sandbox, settings, records):
     """A client on the sandbox that keeps its call records in a list."""
     client = BimedocClient(
         base_url=bimedoc_sandbox,
-        partner_id=settings.BIMEDOC_PARTNER_ID,
-        api_key=settings.BIMEDOC_API_KEY,
+        partner_id=bimedoc_conf.PARTNER_ID,
+        api_key=bimedoc_conf.API_KEY,
         recorder=records.append,
         timeout=(2.0, 5.0),
     )

@@ -1,13 +1,16 @@
 """Bulk onboarding in Django admin: every row's errors first and nothing started, then the onboardings and their progress."""
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from onboarding.models import Job, JobStatus, User
 from providers.bimedoc.models import BulkUpload, RowOutcome, UploadStatus
+from providers.bimedoc.selectors import KIND_ONBOARD, KIND_START_UPLOAD
 
 from .conftest import make_staff
 
@@ -37,6 +40,10 @@ def upload(client, content: bytes | str, name="pharmacies.csv"):
 
 def nothing_started():
     return not Job.objects.exists() and not User.objects.exclude(email=ADMIN_EMAIL).exclude(is_staff=True).exists()
+
+
+def onboardings():
+    return Job.objects.filter(kind=KIND_ONBOARD)
 
 
 def test_a_valid_file_starts_every_row_and_shows_its_progress(admin_client, admin, bimedoc_sandbox):
@@ -75,7 +82,7 @@ def test_one_bad_row_shows_every_error_and_starts_nothing(admin_client, bimedoc_
     assert dict(stored.rows.values_list("line", "outcome")) == {2: RowOutcome.HELD, 3: RowOutcome.INVALID}
     # Corrected, the file starts.
     response = upload(admin_client, HEADER + ANNE + bad.replace("12,123,x,", ",,f,Pharmacie C"))
-    assert response.status_code == 302 and Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 2
+    assert response.status_code == 302 and onboardings().filter(status=JobStatus.SUCCEEDED).count() == 2
 
 
 def test_uploading_the_same_file_again_skips_every_row(admin_client, bimedoc_sandbox):
@@ -83,7 +90,8 @@ def test_uploading_the_same_file_again_skips_every_row(admin_client, bimedoc_san
     upload(admin_client, GOOD)
     again = BulkUpload.objects.order_by("pk").last()
     assert set(again.rows.values_list("outcome", flat=True)) == {RowOutcome.SKIPPED}
-    assert Job.objects.count() == 2
+    assert onboardings().count() == 2
+    assert Job.objects.filter(kind=KIND_START_UPLOAD, status=JobStatus.SUCCEEDED).count() == 2  # one per upload
 
 
 ROW_ERRORS = [
@@ -170,7 +178,7 @@ def test_starting_twice_starts_each_row_once(admin_client, bimedoc_sandbox):
     upload(admin_client, GOOD)
     stored = BulkUpload.objects.get()
     assert bulk_uploads.start(stored.pk) == 0  # a redelivered task finds nothing left to start
-    assert Job.objects.count() == 2
+    assert onboardings().count() == 2
 
 
 def test_a_row_that_can_no_longer_start_is_refused_with_its_reason(admin, bimedoc_sandbox):
@@ -192,3 +200,21 @@ def test_a_row_that_can_no_longer_start_is_refused_with_its_reason(admin, bimedo
     stored.refresh_from_db()
     assert stored.status == UploadStatus.STARTED
     assert bulk_uploads.progress(stored)["is_final"]
+
+
+def test_starting_the_rows_is_a_job_the_sweep_takes_up_when_its_task_is_lost(admin_client, admin, bimedoc_sandbox, settings):
+    from onboarding import jobs
+
+    settings.JOB_SWEEP_GRACE = 0
+    with jobs.publishing(None):  # the worker never gets the start: a crash between the commit and the publish
+        upload(admin_client, GOOD)
+    stored = BulkUpload.objects.get()
+    start = Job.objects.get(kind=KIND_START_UPLOAD)
+    assert (start.status, start.requested_by, start.payload) == (JobStatus.PENDING, admin, {"upload_id": stored.pk})
+    assert stored.status == UploadStatus.STARTING and not onboardings().exists()
+    Job.objects.filter(pk=start.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert jobs.sweep() == 1
+    start.refresh_from_db()
+    stored.refresh_from_db()
+    assert start.status == JobStatus.SUCCEEDED and start.steps["start_rows"]["started"] == 2
+    assert stored.status == UploadStatus.STARTED and onboardings().filter(status=JobStatus.SUCCEEDED).count() == 2

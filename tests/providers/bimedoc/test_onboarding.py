@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from onboarding import jobs
 from onboarding.models import AccountStatus, Job, JobStatus, Membership, OutboundCall, Pharmacy, ProviderAccount
 from providers.bimedoc import services
 from providers.bimedoc.client import NewUser
@@ -96,16 +97,16 @@ def test_submitting_twice_starts_one_job_and_one_remote_user(client, staff, bime
 
 
 def test_retry_resumes_at_the_failed_step_without_creating_the_user_again(
-    client, staff, bimedoc_sandbox, sandbox_state, settings, monkeypatch
+    client, staff, bimedoc_sandbox, sandbox_state, settings, override_step
 ):
     settings.BIMEDOC_MAX_RETRIES = 2
-    create_user = services.STEP_RUNNERS["create_user"]
+    create_user = jobs.step_runner(services.KIND_ONBOARD, "create_user")
 
     def create_user_then_break_bimedoc(job):
         create_user(job)
         faults.set_profile("bimedoc", faults.FaultProfile(error_rate=1))
 
-    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_break_bimedoc)
+    override_step(services.KIND_ONBOARD, "create_user", create_user_then_break_bimedoc)
     client.force_login(staff)
     run_wizard(client)
     job = Job.objects.get()
@@ -163,17 +164,17 @@ def test_a_user_with_a_bimedoc_account_cannot_start_the_wizard_again(client, sta
 
 
 def test_refused_pharmacy_details_come_back_as_form_field_errors_and_resume(
-    client, staff, bimedoc_sandbox, sandbox_state, monkeypatch
+    client, staff, bimedoc_sandbox, sandbox_state, override_step
 ):
     # Details that passed the portal's checks but that Bimedoc refuses (here: a blank name).
-    create_user = services.STEP_RUNNERS["create_user"]
+    create_user = jobs.step_runner(services.KIND_ONBOARD, "create_user")
 
     def create_user_then_blank_the_name(job):
         create_user(job)
         Pharmacy.objects.filter(pk=job.pharmacy_id).update(name="")
         job.pharmacy.name = ""
 
-    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_blank_the_name)
+    override_step(services.KIND_ONBOARD, "create_user", create_user_then_blank_the_name)
     client.force_login(staff)
     run_wizard(client)
     job = Job.objects.get()
@@ -191,10 +192,10 @@ def test_refused_pharmacy_details_come_back_as_form_field_errors_and_resume(
     assert sandbox_state()["users"] == 1 and sandbox_state()["pharmacies"] == 1
 
 
-def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bimedoc_sandbox, monkeypatch):
+def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bimedoc_sandbox, override_step):
     from providers.sandbox.bimedoc.models import RemoteUser
 
-    create_user = services.STEP_RUNNERS["create_user"]
+    create_user = jobs.step_runner(services.KIND_ONBOARD, "create_user")
     first_try = []
 
     def create_user_with_a_value_bimedoc_refuses(job):
@@ -204,7 +205,7 @@ def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bi
             Job.objects.filter(pk=job.pk).update(payload=job.payload)
         create_user(job)
 
-    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_with_a_value_bimedoc_refuses)
+    override_step(services.KIND_ONBOARD, "create_user", create_user_with_a_value_bimedoc_refuses)
     client.force_login(staff)
     run_wizard(client)
     job = Job.objects.get()
@@ -227,9 +228,9 @@ def test_refused_user_details_are_corrected_on_the_person_form(client, staff, bi
 
 
 def test_a_refused_sign_up_token_fails_the_pharmacy_step_with_its_own_reason(
-    client, staff, bimedoc_sandbox, sandbox_state, monkeypatch
+    client, staff, bimedoc_sandbox, sandbox_state, override_step
 ):
-    create_user = services.STEP_RUNNERS["create_user"]
+    create_user = jobs.step_runner(services.KIND_ONBOARD, "create_user")
 
     def create_user_then_lose_the_token(job):
         create_user(job)
@@ -237,7 +238,7 @@ def test_a_refused_sign_up_token_fails_the_pharmacy_step_with_its_own_reason(
         account.secrets = {"jwt": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoieCJ9.bm90LXNpZ25lZA"}
         account.save()
 
-    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_lose_the_token)
+    override_step(services.KIND_ONBOARD, "create_user", create_user_then_lose_the_token)
     client.force_login(staff)
     run_wizard(client)
     job = Job.objects.get()
@@ -247,15 +248,15 @@ def test_a_refused_sign_up_token_fails_the_pharmacy_step_with_its_own_reason(
     assert OutboundCall.objects.get(job=job, operation="create_pharmacy").status_code == 401
 
 
-def test_a_user_whose_set_up_stopped_half_way_is_sent_back_to_it(client, staff, bimedoc_sandbox, settings, monkeypatch):
+def test_a_user_whose_set_up_stopped_half_way_is_sent_back_to_it(client, staff, bimedoc_sandbox, settings, override_step):
     settings.BIMEDOC_MAX_RETRIES = 0
-    create_user = services.STEP_RUNNERS["create_user"]
+    create_user = jobs.step_runner(services.KIND_ONBOARD, "create_user")
 
     def create_user_then_break_bimedoc(job):
         create_user(job)
         faults.set_profile("bimedoc", faults.FaultProfile(error_rate=1))
 
-    monkeypatch.setitem(services.STEP_RUNNERS, "create_user", create_user_then_break_bimedoc)
+    override_step(services.KIND_ONBOARD, "create_user", create_user_then_break_bimedoc)
     client.force_login(staff)
     run_wizard(client)
     assert Job.objects.get().status == JobStatus.FAILED

@@ -9,6 +9,7 @@ from django.urls import reverse
 from onboarding import services as onboarding_services
 from onboarding.models import Job, JobStatus, OutboundCall, User
 from providers.bimedoc import services
+from providers.bimedoc.conf import conf as bimedoc_conf
 from providers.sandbox import faults
 
 from .conftest import make_staff
@@ -39,7 +40,7 @@ def test_open_bimedoc_redirects_to_the_app_with_a_fresh_sso_token(client, bimedo
     response = client.post(reverse("bimedoc-open", args=[pharmacy.public_id]))
     assert response.status_code == 302
     location = urlparse(response["Location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{settings.BIMEDOC_APP_URL}/sso/"
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{bimedoc_conf.APP_URL}/sso/"
     query = parse_qs(location.query)
     assert query["pharmacy"] == [services.pharmacy_account(pharmacy).remote_id]
     landing = requests.get(response["Location"], timeout=5)

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from providers.bimedoc.client import BimedocClient, NewPharmacy, NewUser
+from providers.bimedoc.conf import conf as bimedoc_conf
 from tests.conftest import ROOT
 
 
@@ -43,7 +44,7 @@ def sandbox_process(worker_env, transactional_db):
 
 def test_run_sandbox_serves_bimedoc_and_nothing_of_the_portal(sandbox_process, settings):
     client = BimedocClient(
-        base_url=f"{sandbox_process}/bimedoc", partner_id=settings.BIMEDOC_PARTNER_ID, api_key=settings.BIMEDOC_API_KEY
+        base_url=f"{sandbox_process}/bimedoc", partner_id=bimedoc_conf.PARTNER_ID, api_key=bimedoc_conf.API_KEY
     )
     user = client.create_user(NewUser(email="standalone@example.com", first_name="Sam"))
     pharmacy = client.create_pharmacy(user.token, NewPharmacy(name="Pharmacie Seule"))

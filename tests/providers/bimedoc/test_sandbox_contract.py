@@ -7,9 +7,11 @@ import pytest
 import requests
 
 from providers.bimedoc.client import BimedocClient, NewPharmacy, NewUser, sso_url
+from providers.bimedoc.conf import conf as bimedoc_conf
 from providers.http import AuthenticationError, Conflict, InvalidRequest, InvalidResponse, RetryableError
 from providers.sandbox import faults
 from providers.sandbox.bimedoc.models import RemoteUser, SsoToken
+from providers.sandbox.conf import conf as sandbox_conf
 
 
 def onboard(client, email="titulaire@example.com"):
@@ -43,7 +45,7 @@ def test_duplicate_email_is_refused_as_a_conflict_and_counted(sandbox_client, sa
 
 
 def test_wrong_api_key_is_an_authentication_error(bimedoc_sandbox, settings):
-    client = BimedocClient(base_url=bimedoc_sandbox, partner_id=settings.BIMEDOC_PARTNER_ID, api_key="wrong")
+    client = BimedocClient(base_url=bimedoc_sandbox, partner_id=bimedoc_conf.PARTNER_ID, api_key="wrong")
     with pytest.raises(AuthenticationError):
         client.create_user(NewUser(email="a@example.com"))
 
@@ -53,9 +55,9 @@ def test_pharmacy_needs_the_users_jwt(sandbox_client, settings):
         sandbox_client.create_pharmacy("not-a-jwt", NewPharmacy(name="X"))
     # The Partner header is not accepted in place of the JWT.
     response = requests.post(
-        f"{settings.BIMEDOC_BASE_URL}/auth/pharmacy/",
+        f"{bimedoc_conf.BASE_URL}/auth/pharmacy/",
         json={"name": "X"},
-        headers={"Authorization": f"Partner {settings.BIMEDOC_PARTNER_ID}:{settings.BIMEDOC_API_KEY}"},
+        headers={"Authorization": f"Partner {bimedoc_conf.PARTNER_ID}:{bimedoc_conf.API_KEY}"},
         timeout=5,
     )
     assert response.status_code == 401
@@ -87,7 +89,7 @@ def test_first_user_must_be_titulaire_and_colleagues_join_with_the_pharmacy_id(s
 def test_sso_token_signs_in_once(sandbox_client, settings, live_server):
     user, pharmacy = onboard(sandbox_client)
     token = sandbox_client.create_sso_token(user.id)
-    url = sso_url(settings.BIMEDOC_APP_URL, pharmacy.id, token)
+    url = sso_url(bimedoc_conf.APP_URL, pharmacy.id, token)
     first = requests.get(url, timeout=5)
     assert first.status_code == 200
     assert "titulaire@example.com" in first.text and "Pharmacie du Port" in first.text
@@ -101,7 +103,7 @@ def test_sso_token_expires_after_120_seconds(sandbox_client, settings):
     sso = SsoToken.objects.get(token=token)
     assert dt.timedelta(seconds=119) < sso.expires_at - sso.created_at <= dt.timedelta(seconds=121)
     SsoToken.objects.filter(token=token).update(expires_at=sso.created_at)
-    response = requests.get(sso_url(settings.BIMEDOC_APP_URL, pharmacy.id, token), timeout=5)
+    response = requests.get(sso_url(bimedoc_conf.APP_URL, pharmacy.id, token), timeout=5)
     assert response.status_code == 403 and "expired" in response.text
 
 
@@ -109,11 +111,11 @@ def test_sso_landing_refuses_another_pharmacy_and_unknown_tokens(sandbox_client,
     user, _pharmacy = onboard(sandbox_client)
     _other_user, other = onboard(sandbox_client, email="other@example.com")
     token = sandbox_client.create_sso_token(user.id)
-    response = requests.get(sso_url(settings.BIMEDOC_APP_URL, other.id, token), timeout=5)
+    response = requests.get(sso_url(bimedoc_conf.APP_URL, other.id, token), timeout=5)
     assert response.status_code == 403 and "does not belong" in response.text
-    response = requests.get(sso_url(settings.BIMEDOC_APP_URL, other.id, "forged"), timeout=5)
+    response = requests.get(sso_url(bimedoc_conf.APP_URL, other.id, "forged"), timeout=5)
     assert response.status_code == 403 and "unknown" in response.text
-    assert requests.get(f"{settings.BIMEDOC_APP_URL}/sso/", timeout=5).status_code == 400
+    assert requests.get(f"{bimedoc_conf.APP_URL}/sso/", timeout=5).status_code == 400
 
 
 def test_sso_token_for_an_unknown_user_is_a_field_error(sandbox_client):
@@ -123,7 +125,7 @@ def test_sso_token_for_an_unknown_user_is_a_field_error(sandbox_client):
 
 
 def test_fault_profile_over_http_makes_calls_fail_then_recover(sandbox_client, settings):
-    url = f"{settings.SANDBOX_URL}/bimedoc/_faults"
+    url = f"{sandbox_conf.URL}/bimedoc/_faults"
     assert requests.put(url, json={"error_rate": 1}, timeout=5).json()["error_rate"] == 1
     with pytest.raises(RetryableError):
         sandbox_client.create_user(NewUser(email="a@example.com"))
@@ -142,6 +144,6 @@ def test_audit_records_over_real_http_hold_no_secrets(sandbox_client, records, s
     assert [r.operation for r in records] == ["create_user", "create_pharmacy", "create_sso_token"]
     for record in records:
         text = str(record.__dict__)
-        for secret in (settings.BIMEDOC_API_KEY, user.token, token, "12345"):
+        for secret in (bimedoc_conf.API_KEY, user.token, token, "12345"):
             assert secret not in text
     assert parse_qs(urlparse(sso_url("https://x", pharmacy.id, token)).query)["sso_token"] == [token]

@@ -7,6 +7,7 @@ import requests
 
 from onboarding.services import add_member, create_pharmacy, register_staff
 from providers.edin.client import EdinClient
+from providers.edin.conf import conf as edin_conf
 from providers.sandbox.edin.state import KNOWN_ACCOUNTS
 
 EDIN_EMAIL = "apteka@edin.test"
@@ -50,7 +51,7 @@ class Sandbox:
 def edin_url(live_server, settings):
     """Point the portal at the sandbox served by the live server."""
     settings.EDIN_BASE_URL = f"{live_server.url}/sandbox/edin"
-    return settings.EDIN_BASE_URL
+    return edin_conf.BASE_URL
 
 
 @pytest.fixture

@@ -1,16 +1,9 @@
-"""Fixtures for the reliability tests: the Bimedoc sandbox over real HTTP (shared with the Bimedoc tests)."""
+"""Fixtures for the job engine's tests: the Bimedoc sandbox over real HTTP (shared with the Bimedoc tests)."""
 
 import pytest
 
 from providers import breaker
-from providers.bimedoc import services
 from tests.providers.bimedoc.conftest import bimedoc_sandbox, sandbox_state  # noqa: F401 - fixtures
-
-
-@pytest.fixture
-def unpublished(monkeypatch):
-    """Jobs are saved but their task is not sent: the test runs them itself (or the sweep does)."""
-    monkeypatch.setattr(services, "_enqueue", lambda job: None)
 
 
 @pytest.fixture
@@ -34,5 +27,6 @@ def _closed_circuit():
 @pytest.fixture
 def short_read_timeout(settings):
     """The client gives up after 0.5 s; the sandbox stalls 1.5 s on its timeout faults."""
-    settings.PROVIDER_TIMEOUT = (2.0, 0.5)
+    settings.PROVIDER_CONNECT_TIMEOUT = 2.0
+    settings.PROVIDER_READ_TIMEOUT = 0.5
     return 1.5

@@ -17,6 +17,7 @@ import requests
 from django.db import connection
 
 from onboarding.models import Job, JobStatus, OutboundCall
+from providers import conf as outbound_conf
 from providers.bimedoc import services
 from providers.http import RateLimiter, Throttled
 from tests.conftest import ROOT, start_worker, stop_worker
@@ -33,9 +34,9 @@ def max_in_one_second(stamps) -> int:
 
 @pytest.fixture
 def limiter_storage(settings):
-    if not settings.RATE_LIMIT_STORAGE_URL.startswith("redis"):
+    if not outbound_conf.rate_limit.STORAGE_URL.startswith("redis"):
         pytest.skip("the shared pace needs Redis (CACHE_URL=rediscache://...)")
-    return settings.RATE_LIMIT_STORAGE_URL
+    return outbound_conf.rate_limit.STORAGE_URL
 
 
 # --- The limiter, shared through Redis -------------------------------------------------------
@@ -95,7 +96,7 @@ def pace_queue(settings):
     from portal.celery import app
 
     previous = app.conf.task_routes, app.conf.task_always_eager
-    app.conf.task_routes = {"providers.*": {"queue": QUEUE}}
+    app.conf.task_routes = {"onboarding.tasks.run_job": {"queue": QUEUE}, "providers.*": {"queue": QUEUE}}
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_WORKER_QUEUES = QUEUE
@@ -195,7 +196,7 @@ def test_retry_after_makes_the_job_wait_and_pauses_every_caller(worker_env, stan
     base, arrivals = standalone_sandbox
     requests.put(f"{base}/bimedoc/_faults", json={"throttle_rate": 1, "retry_after": 4}, timeout=5).raise_for_status()
     workers = _workers(worker_env, base, 1, BIMEDOC_MAX_RPS="0", BIMEDOC_MAX_RETRIES="1")
-    limiter = RateLimiter(services.PROVIDER, max_rps=0, storage_uri=settings.RATE_LIMIT_STORAGE_URL)
+    limiter = RateLimiter(services.PROVIDER, max_rps=0, storage_uri=outbound_conf.rate_limit.STORAGE_URL)
     try:
         (first,) = _start(1, "throttled")
         deadline = time.monotonic() + 20

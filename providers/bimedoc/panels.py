@@ -1,27 +1,21 @@
 """The Bimedoc panel on the pharmacy page: accounts, "Open Bimedoc", colleagues and jobs in progress."""
 
-from django import template
-
-from onboarding.models import Function, Job, Provider, ProviderAccount
+from onboarding.models import Function, Provider, ProviderAccount
+from onboarding.registry import Panel
 from providers import breaker
 
-from .. import services
+from . import labels, selectors, services
+from .client import PROVIDER
 
-register = template.Library()
 
-
-@register.inclusion_tag("bimedoc/pharmacy_panel.html", takes_context=True)
-def bimedoc_panel(context, pharmacy, membership):
+def panel_context(page_context, pharmacy, membership) -> dict:
     members = list(pharmacy.memberships.all())
     accounts = {
         a.user_id: a for a in ProviderAccount.objects.filter(provider=Provider.BIMEDOC, user_id__in=[m.user_id for m in members])
     }
     own_account = accounts.get(membership.user_id)
-    remote_pharmacy = services.pharmacy_account(pharmacy)
-    jobs = Job.objects.filter(pharmacy=pharmacy, kind__in=services.JOB_STEPS).select_related("user")[:5]
+    remote_pharmacy = selectors.pharmacy_account(pharmacy)
     return {
-        "request": context["request"],
-        "csrf_token": context.get("csrf_token"),
         "pharmacy": pharmacy,
         "membership": membership,
         "remote_pharmacy": remote_pharmacy,
@@ -31,14 +25,17 @@ def bimedoc_panel(context, pharmacy, membership):
             and remote_pharmacy.is_active
             and own_account
             and own_account.is_active
-            and services.is_linked(membership.user, pharmacy)
+            and selectors.is_linked(membership.user, pharmacy)
         ),
         # While Bimedoc's circuit is open, "Open Bimedoc" would fail at once: say so instead.
-        "available": breaker.is_available(services.PROVIDER),
+        "available": breaker.is_available(PROVIDER),
         "is_titulaire": membership.function == Function.TITULAIRE,
         "member_accounts": [(m, accounts.get(m.user_id)) for m in members],
-        "jobs": jobs,
-        "kind_labels": services.KIND_LABELS,
+        "jobs": selectors.recent_jobs(pharmacy),
+        "kind_labels": labels.KIND_LABELS,
         # None: nothing to offer; []: the titulaire may put the pharmacy on Bimedoc; else why not.
         "put_on_refusal": services.pharmacy_onboarding_refusal(pharmacy, membership.user),
     }
+
+
+PANEL = Panel("bimedoc", "bimedoc/pharmacy_panel.html", panel_context, order=10)

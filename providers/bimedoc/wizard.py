@@ -11,13 +11,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from providers.bimedoc import services as bimedoc
-from providers.bimedoc.forms import PharmacyForm, TitulaireForm
+from onboarding import jobs, selectors, services
+from onboarding.models import Job, JobStatus
+from onboarding.services import PHARMACY_FIELDS
+from onboarding.views import verification_required
 
-from . import selectors, services
-from .models import Job, JobStatus
-from .services import PHARMACY_FIELDS
-from .views import verification_required
+from . import labels
+from . import services as bimedoc
+from .forms import PharmacyForm, TitulaireForm
+from .selectors import STEP_CREATE_PHARMACY, can_manage_job, job_person, visible_job
 
 SESSION_KEY = "pharmacy_wizard"
 PROFILE_FIELDS = ("first_name", "last_name", "mobile_number", "rpps_number", "gender")
@@ -45,7 +47,7 @@ def _refusal(request):
     try:
         bimedoc.check_can_get_account(request.user)
     except ValidationError as exc:
-        return render(request, "onboarding/wizard_refused.html", {"reasons": exc.messages}, status=409)
+        return render(request, "bimedoc/wizard_refused.html", {"reasons": exc.messages}, status=409)
     return None
 
 
@@ -65,7 +67,7 @@ def titulaire_step(request):
         state["titulaire"] = {f: form.cleaned_data[f] for f in PROFILE_FIELDS}
         _save(request, state)
         return redirect("wizard-pharmacy")
-    return render(request, "onboarding/wizard_titulaire.html", {"form": form, "step": 1})
+    return render(request, "bimedoc/wizard_titulaire.html", {"form": form, "step": 1})
 
 
 @login_required
@@ -80,7 +82,7 @@ def pharmacy_step(request):
         state["pharmacy"] = form.cleaned_data
         _save(request, state)
         return redirect("wizard-review")
-    return render(request, "onboarding/wizard_pharmacy.html", {"form": form, "step": 2})
+    return render(request, "bimedoc/wizard_pharmacy.html", {"form": form, "step": 2})
 
 
 @login_required
@@ -127,7 +129,7 @@ def review_step(request):
         return redirect("onboarding-job", public_id=job.public_id)
     return render(
         request,
-        "onboarding/wizard_review.html",
+        "bimedoc/wizard_review.html",
         {
             "titulaire": titulaire,
             "pharmacy": pharmacy,
@@ -141,37 +143,14 @@ def review_step(request):
 
 def _job_or_404(request, public_id) -> Job:
     try:
-        return bimedoc.visible_job(public_id, request.user)
+        return visible_job(public_id, request.user)
     except Job.DoesNotExist:
         raise Http404(_("No such job among yours."))
 
 
 def job_state(job: Job) -> dict:
     """What the status page shows about a job (also its JSON)."""
-    steps = []
-    current_seen = False
-    for name in bimedoc.JOB_STEPS[job.kind]:
-        step = job.steps.get(name, {})
-        status = step.get("status", "pending")
-        if status == "pending" and job.status == JobStatus.RUNNING and not current_seen:
-            status = "running"  # the first step not done yet is the one running
-        current_seen = current_seen or status != "done"
-        steps.append(
-            {
-                "name": name,
-                "label": str(bimedoc.STEP_LABELS[(job.kind, name)]),
-                "status": status,
-                "error": step.get("error", ""),
-            }
-        )
-    return {
-        "status": job.status,
-        "status_display": str(job.get_status_display()),
-        "is_final": job.is_final,
-        "error": job.error,
-        "attempts": job.attempts,
-        "steps": steps,
-    }
+    return jobs.state(job)
 
 
 @login_required
@@ -179,20 +158,20 @@ def job_state(job: Job) -> dict:
 def job_detail(request, public_id):
     job = _job_or_404(request, public_id)
     field_errors = [
-        (str(bimedoc.FIELD_LABELS.get(name, name)), " ".join(errors))
+        (str(labels.FIELD_LABELS.get(name, name)), " ".join(errors))
         for name, errors in job.payload.get("field_errors", {}).items()
     ]
     return render(
         request,
-        "onboarding/wizard_job.html",
+        "bimedoc/wizard_job.html",
         {
             "job": job,
             "state": job_state(job),
-            "kind_label": bimedoc.KIND_LABELS.get(job.kind, job.kind),
+            "kind_label": labels.KIND_LABELS.get(job.kind, job.kind),
             # A job that needs attention is settled by an administrator (a create may have landed).
-            "can_retry": job.status == JobStatus.FAILED and bimedoc.can_manage_job(request.user, job),
+            "can_retry": job.status == JobStatus.FAILED and can_manage_job(request.user, job),
             "field_errors": field_errors,
-            "can_correct": bimedoc.step_to_correct(job) is not None and bimedoc.can_manage_job(request.user, job),
+            "can_correct": jobs.step_to_correct(job) is not None and can_manage_job(request.user, job),
             "status_url": reverse("onboarding-job-status", args=[job.public_id]),
         },
     )
@@ -221,16 +200,16 @@ def job_retry(request, public_id):
 def job_correct(request, public_id):
     """Show the details Bimedoc refused as form field errors; saving them resumes the job."""
     job = _job_or_404(request, public_id)
-    step = bimedoc.step_to_correct(job)
-    if step is None or not bimedoc.can_manage_job(request.user, job):
+    step = jobs.step_to_correct(job)
+    if step is None or not can_manage_job(request.user, job):
         raise Http404(_("Nothing to correct in this job."))
-    if step == bimedoc.STEP_CREATE_PHARMACY:
+    if step == STEP_CREATE_PHARMACY:
         form_class, fields = PharmacyForm, PHARMACY_FIELDS
         current = {f: getattr(job.pharmacy, f) for f in fields}
     else:
         # The job's own request data: correcting it never touches the person's profile.
         form_class, fields = TitulaireForm, PROFILE_FIELDS
-        person = bimedoc.job_person(job)
+        person = job_person(job)
         current = {f: person.get(f, "") for f in fields}
     form = form_class(request.POST or current)
     valid = form.is_valid()
@@ -250,4 +229,4 @@ def job_correct(request, public_id):
         # Bimedoc's own answer, on the fields it is about.
         for name, errors in job.payload["field_errors"].items():
             form.add_error(name if name in form.fields else None, [f"Bimedoc: {message}" for message in errors])
-    return render(request, "onboarding/wizard_correct.html", {"form": form, "job": job})
+    return render(request, "bimedoc/wizard_correct.html", {"form": form, "job": job})

@@ -12,7 +12,7 @@ CHANGELIST = "admin:onboarding_job_changelist"
 
 
 def test_admin_retries_failed_and_checked_jobs_through_the_same_service(
-    admin_client, bimedoc_sandbox, sandbox_state, settings, monkeypatch, short_read_timeout
+    admin_client, bimedoc_sandbox, sandbox_state, settings, short_read_timeout
 ):
     settings.BIMEDOC_MAX_RETRIES = 0
     fault(error_rate=1)
@@ -20,9 +20,8 @@ def test_admin_retries_failed_and_checked_jobs_through_the_same_service(
     fault()
     assert failed.status == JobStatus.FAILED
     # Stalled before acting, so the pharmacy is not there: the administrator checks, then retries.
-    fault_on_step(monkeypatch, PHARMACY, timeout_before_rate=1, stall_seconds=short_read_timeout)
-    attention = start("attention@example.com")
-    monkeypatch.undo()
+    with fault_on_step(PHARMACY, timeout_before_rate=1, stall_seconds=short_read_timeout):
+        attention = start("attention@example.com")
     assert attention.status == JobStatus.NEEDS_ATTENTION
     done = start("done@example.com")
     assert done.status == JobStatus.SUCCEEDED
@@ -44,11 +43,10 @@ def test_admin_retries_failed_and_checked_jobs_through_the_same_service(
 
 
 def test_admin_settles_a_pharmacy_that_landed_by_its_id_and_the_job_finishes(
-    admin_client, bimedoc_sandbox, sandbox_state, monkeypatch
+    admin_client, bimedoc_sandbox, sandbox_state
 ):
-    fault_on_step(monkeypatch, PHARMACY, reset_rate=1)
-    job = start()
-    monkeypatch.undo()
+    with fault_on_step(PHARMACY, reset_rate=1):
+        job = start()
     assert job.status == JobStatus.NEEDS_ATTENTION
     change = admin_client.get(reverse("admin:onboarding_job_change", args=[job.pk])).content.decode()
     settle_url = reverse("admin:onboarding_job_settle", args=[job.pk])

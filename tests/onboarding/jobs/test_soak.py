@@ -8,6 +8,7 @@ runs every second. Then: no job lost, none left unfinished, nothing created
 twice at Bimedoc, every request Bimedoc received on record.
 """
 
+import contextlib
 import time
 
 import pytest
@@ -28,11 +29,11 @@ QUEUE = "soak"
 
 @pytest.fixture
 def soak_queue(settings):
-    """Route the provider tasks of this test (and their retries) to a queue only its workers consume."""
+    """Route the job and provider tasks of this test (and their retries) to a queue only its workers consume."""
     from portal.celery import app
 
     previous = app.conf.task_routes, app.conf.task_always_eager
-    app.conf.task_routes = {"providers.*": {"queue": QUEUE}}
+    app.conf.task_routes = {"onboarding.tasks.run_job": {"queue": QUEUE}, "providers.*": {"queue": QUEUE}}
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_WORKER_QUEUES = QUEUE
@@ -71,17 +72,15 @@ def test_soak_faults_and_a_killed_worker_lose_nothing(
         start_worker(env, name=f"soak{i}", concurrency=concurrency, log_name="soak-worker.log", pool=pool) for i in range(2)
     ]  # fmt: skip
     try:
-        publish = services._enqueue
         job_ids = []
         for i in range(N):
             user = make_staff(f"soak{i}@example.com", rpps_number=f"{i:011d}", last_name=f"Soak {i}")
             # Every 12th job: saved, but its task is never published (a crash between commit and publish).
-            monkeypatch.setattr(services, "_enqueue", (lambda job: None) if i % 12 == 5 else publish)
-            job = services.start_onboarding(
-                titulaire=user, profile={}, pharmacy_fields={"name": f"Pharmacie {i}"}, idempotency_key=f"soak{i}"
-            )
+            with jobs.publishing(None) if i % 12 == 5 else contextlib.nullcontext():
+                job = services.start_onboarding(
+                    titulaire=user, profile={}, pharmacy_fields={"name": f"Pharmacie {i}"}, idempotency_key=f"soak{i}"
+                )
             job_ids.append(job.pk)
-        monkeypatch.setattr(services, "_enqueue", publish)
 
         killed = False
         deadline = time.monotonic() + 100

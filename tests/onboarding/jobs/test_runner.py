@@ -1,7 +1,7 @@
 """The Bimedoc job runner under faults: write-ahead audit, reconciliation of unknown outcomes, breaker waits, sweep.
 
 The sandbox is reached over real HTTP (live server); the runner is driven
-directly (``services.run_job``) so that each test decides what happens between
+directly (``jobs.run``, the engine) so that each test decides what happens between
 two runs: a fault lifted, a worker that died, a circuit that opened.
 """
 
@@ -16,6 +16,7 @@ from onboarding import jobs
 from onboarding.audit import audit_context, record_call
 from onboarding.models import AccountStatus, CallOutcome, Job, JobStatus, OutboundCall
 from providers import breaker
+from providers import conf as outbound_conf
 from providers.bimedoc import services
 from providers.http import CallRecord, HttpTransport, OutcomeUnknown
 from providers.sandbox import faults
@@ -36,8 +37,8 @@ def start(email="claire@example.com", name="Pharmacie du Port") -> Job:
 def run(job) -> Job:
     """Run the job once, as a task would; a wait is not an error here."""
     try:
-        services.run_job(job.pk, task_id="t")
-    except services.RetryLater:
+        jobs.run(job.pk, task_id="t")
+    except jobs.RetryLater:
         pass
     job.refresh_from_db()
     return job
@@ -47,9 +48,9 @@ def fault(**profile):
     faults.set_profile("bimedoc", faults.FaultProfile(**profile) if profile else None)
 
 
-def fault_on_step(monkeypatch, step, **profile):
-    """Set the fault profile only for the given step's call (the other steps run against a healthy sandbox)."""
-    original = services.STEP_RUNNERS[step]
+def fault_on_step(step, **profile):
+    """Inside the block, set the fault profile only for the given step's call (the other steps run against a healthy sandbox)."""
+    original = jobs.step_runner(services.KIND_ONBOARD, step)
 
     def runner(job):
         fault(**profile)
@@ -58,7 +59,7 @@ def fault_on_step(monkeypatch, step, **profile):
         finally:
             fault()
 
-    monkeypatch.setitem(services.STEP_RUNNERS, step, runner)
+    return jobs.override_step(services.KIND_ONBOARD, step, runner)
 
 
 # --- Write-ahead audit ---------------------------------------------------------------------
@@ -160,16 +161,16 @@ def test_user_create_that_did_not_land_is_sent_again_and_the_new_id_kept(
 
 @pytest.mark.parametrize("kind", ["reset_rate", "malformed_rate", "timeout_after_rate"])
 def test_pharmacy_create_with_unknown_outcome_needs_attention_and_is_never_sent_again(
-    bimedoc_sandbox, sandbox_state, unpublished, short_read_timeout, monkeypatch, kind
+    bimedoc_sandbox, sandbox_state, unpublished, short_read_timeout, kind
 ):
     job = start()
-    fault_on_step(monkeypatch, PHARMACY, **{kind: 1, "stall_seconds": short_read_timeout})
-    job = run(job)
+    with fault_on_step(PHARMACY, **{kind: 1, "stall_seconds": short_read_timeout}):
+        job = run(job)
     assert job.status == JobStatus.NEEDS_ATTENTION
     assert "not sent again" in job.error and job.steps[PHARMACY]["status"] == "needs_attention"
     assert job.steps[USER]["status"] == "done"
     # A duplicate task and the job page's retry both leave it alone.
-    services.run_job(job.pk, task_id="duplicate")
+    jobs.run(job.pk, task_id="duplicate")
     services.retry_job(job, by=job.user)
     job.refresh_from_db()
     assert job.status == JobStatus.NEEDS_ATTENTION
@@ -193,15 +194,14 @@ def test_a_worker_that_died_mid_pharmacy_call_leaves_it_to_an_administrator(
     bimedoc_sandbox, sandbox_state, unpublished, monkeypatch
 ):
     job = start()
-    original = services.STEP_RUNNERS[PHARMACY]
+    original = jobs.step_runner(services.KIND_ONBOARD, PHARMACY)
 
     def dies_on_the_wire(job):
         monkeypatch.setattr(services.client().transport, "session", _DiesMidCall())
         original(job)
 
-    monkeypatch.setitem(services.STEP_RUNNERS, PHARMACY, dies_on_the_wire)
-    with pytest.raises(KeyboardInterrupt):
-        services.run_job(job.pk, task_id="killed")
+    with jobs.override_step(services.KIND_ONBOARD, PHARMACY, dies_on_the_wire), pytest.raises(KeyboardInterrupt):
+        jobs.run(job.pk, task_id="killed")
     monkeypatch.undo()
     services.close_clients()
     job.refresh_from_db()
@@ -216,7 +216,9 @@ def test_a_worker_that_died_mid_pharmacy_call_leaves_it_to_an_administrator(
 
 def test_a_worker_that_died_mid_user_call_sends_it_again(bimedoc_sandbox, sandbox_state, unpublished):
     job = start()
-    services._set_step(job, USER, status="sending")
+    # What a run that died mid-call leaves behind: the step marked as sent, no answer.
+    job.steps[USER] = {"status": jobs.StepStatus.SENDING}
+    Job.objects.filter(pk=job.pk).update(steps=job.steps)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, updated_at=timezone.now() - timedelta(hours=1))
     job = run(job)
     assert job.status == JobStatus.SUCCEEDED, job.error
@@ -234,8 +236,8 @@ def test_retryable_errors_back_off_then_fail_with_the_reason(bimedoc_sandbox, sa
     fault(error_rate=1)
     countdowns = []
     for _ in range(2):
-        with pytest.raises(services.RetryLater) as later:
-            services.run_job(job.pk)
+        with pytest.raises(jobs.RetryLater) as later:
+            jobs.run(job.pk)
         countdowns.append(later.value.countdown)
         job.refresh_from_db()
         assert job.status == JobStatus.WAITING and job.due_at > timezone.now()
@@ -255,10 +257,10 @@ def test_while_the_circuit_is_open_jobs_wait_without_using_their_retries(
     job = start()
     breaker.breaker_for("bimedoc").open()
     for _ in range(4):
-        with pytest.raises(services.RetryLater) as later:
-            services.run_job(job.pk)
+        with pytest.raises(jobs.RetryLater) as later:
+            jobs.run(job.pk)
         assert later.value.provider_unavailable
-        assert settings.CIRCUIT_BREAKER_RESET_TIMEOUT - 1 <= later.value.countdown
+        assert outbound_conf.circuit_breaker.RESET_TIMEOUT - 1 <= later.value.countdown
     job.refresh_from_db()
     assert job.status == JobStatus.WAITING and job.attempts == 4
     assert job.error.startswith("Bimedoc is unavailable; trying again at ")
@@ -288,10 +290,10 @@ def test_pharmacy_page_says_bimedoc_is_unavailable_and_disables_open(bimedoc_san
 # --- The sweep ------------------------------------------------------------------------------
 
 
-def test_sweep_enqueues_a_pending_job_whose_task_was_never_published(bimedoc_sandbox, sandbox_state, settings, monkeypatch):
+def test_sweep_enqueues_a_pending_job_whose_task_was_never_published(bimedoc_sandbox, sandbox_state, settings):
     settings.JOB_SWEEP_GRACE = 60
-    monkeypatch.setattr(services, "_enqueue", lambda job: None)
-    job = start()
+    with jobs.publishing(None):
+        job = start()
     assert job.status == JobStatus.PENDING
     assert jobs.sweep() == 0  # not overdue yet: its task may still be on its way
     Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
@@ -317,16 +319,22 @@ def test_sweep_takes_up_jobs_overdue_for_their_retry_or_stuck_running(bimedoc_sa
 
 def test_a_duplicate_task_does_nothing(bimedoc_sandbox, sandbox_state):
     job = start()
-    assert services.run_job(job.pk, task_id="again") is None
+    assert jobs.run(job.pk, task_id="again") is None
     assert sandbox_state()["requests"] == 2
 
 
-def test_the_sweep_is_scheduled(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["sweep-jobs"]
-    assert entry["task"] == "onboarding.tasks.sweep_jobs" and entry["schedule"] == settings.JOB_SWEEP_INTERVAL
-    assert jobs.runner_for("bimedoc.onboard_pharmacy").name == "providers.bimedoc.tasks.run_job"
+def test_the_sweep_is_scheduled_and_bimedoc_registered_its_kinds():
+    from onboarding.conf import conf
+    from portal.celery import app
+
+    entry = app.conf.beat_schedule["sweep-jobs"]
+    assert entry["task"] == "onboarding.tasks.sweep_jobs" and entry["schedule"] == conf.SWEEP_INTERVAL
+    assert app.conf.beat_schedule["mcg-purge-expired-revocations"]["task"] == "providers.mcg.tasks.purge_expired_revocations"
+    kind = jobs.kind_of("bimedoc.onboard_pharmacy")
+    assert kind.provider == "bimedoc" and kind.step_names == (USER, PHARMACY)
+    assert jobs.kind_of("bimedoc.add_colleague").step_names == (USER,)
     with pytest.raises(LookupError):
-        jobs.runner_for("unknown.kind")
+        jobs.kind_of("unknown.kind")
 
 
 def test_sandbox_counts_requests_and_refuses_bad_fault_profiles(bimedoc_sandbox, sandbox_state):
