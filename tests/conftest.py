@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -106,6 +107,57 @@ def start_worker(env, *, name="w1", concurrency=2, log_name="celery-worker.log",
             return proc
     proc.kill()
     raise RuntimeError("Celery worker did not answer a ping within 60 s")
+
+
+@contextlib.contextmanager
+def tasks_routed_to(queue, settings):
+    """Route job and provider tasks (and their retries) to ``queue``, consumed only by a test's own workers."""
+    from portal.celery import app
+
+    previous = app.conf.task_routes, app.conf.task_always_eager
+    app.conf.task_routes = {"onboarding.tasks.run_job": {"queue": queue}, "providers.*": {"queue": queue}}
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_WORKER_QUEUES = queue
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+    try:
+        yield
+    finally:
+        app.conf.task_routes, app.conf.task_always_eager = previous
+        app.amqp.flush_routes()
+        app.amqp.router = app.amqp.Router()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sandbox_process(env, *args):
+    """``manage.py run_sandbox`` on a free port; returns (process, base URL) once the Bimedoc simulator answers."""
+    import requests
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/sandbox"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/bimedoc/_state", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    return proc, base
 
 
 def stop_worker(proc):

@@ -7,8 +7,6 @@ reached it: what the provider saw, not what the portal meant to send.
 """
 
 import bisect
-import subprocess
-import sys
 import threading
 import time
 
@@ -20,9 +18,8 @@ from onboarding.models import Job, JobStatus, OutboundCall
 from providers import conf as outbound_conf
 from providers.bimedoc import services
 from providers.http import RateLimiter, Throttled
-from tests.conftest import ROOT, start_worker, stop_worker
+from tests.conftest import start_sandbox_process, start_worker, stop_worker, tasks_routed_to
 from tests.providers.bimedoc.conftest import make_staff
-from tests.providers.bimedoc.test_run_sandbox import free_port
 
 QUEUE = "pace"
 
@@ -93,41 +90,15 @@ def test_a_pause_stops_every_limiter_of_the_provider(limiter_storage):
 @pytest.fixture
 def pace_queue(settings):
     """Route the provider tasks of this test (and their retries) to a queue only its workers consume."""
-    from portal.celery import app
-
-    previous = app.conf.task_routes, app.conf.task_always_eager
-    app.conf.task_routes = {"onboarding.tasks.run_job": {"queue": QUEUE}, "providers.*": {"queue": QUEUE}}
-    app.conf.task_always_eager = False
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_WORKER_QUEUES = QUEUE
-    app.amqp.flush_routes()
-    app.amqp.router = app.amqp.Router()
-    yield
-    app.conf.task_routes, app.conf.task_always_eager = previous
-    app.amqp.flush_routes()
-    app.amqp.router = app.amqp.Router()
+    with tasks_routed_to(QUEUE, settings):
+        yield
 
 
 @pytest.fixture
 def standalone_sandbox(worker_env, transactional_db, tmp_path, limiter_storage):
     """``manage.py run_sandbox`` on its own port, logging arrivals; yields (base URL, arrival times of API calls)."""
-    port = free_port()
     arrivals = tmp_path / "arrivals.log"
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet", "--arrivals", str(arrivals)],
-        cwd=ROOT,
-        env=worker_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/sandbox"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/bimedoc/_state", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
+    proc, base = start_sandbox_process(worker_env, "--arrivals", str(arrivals))
 
     def api_arrivals():
         lines = arrivals.read_text().splitlines() if arrivals.exists() else []

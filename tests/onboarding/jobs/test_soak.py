@@ -18,7 +18,7 @@ from bench.soak import fault_profile, kill_hard, must_be_zero, reliability_count
 from onboarding import jobs
 from onboarding.models import Job
 from providers.bimedoc import services
-from tests.conftest import start_worker, stop_worker
+from tests.conftest import start_worker, stop_worker, tasks_routed_to
 from tests.providers.bimedoc.conftest import make_staff
 
 pytestmark = pytest.mark.worker
@@ -30,19 +30,8 @@ QUEUE = "soak"
 @pytest.fixture
 def soak_queue(settings):
     """Route the job and provider tasks of this test (and their retries) to a queue only its workers consume."""
-    from portal.celery import app
-
-    previous = app.conf.task_routes, app.conf.task_always_eager
-    app.conf.task_routes = {"onboarding.tasks.run_job": {"queue": QUEUE}, "providers.*": {"queue": QUEUE}}
-    app.conf.task_always_eager = False
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_WORKER_QUEUES = QUEUE
-    app.amqp.flush_routes()
-    app.amqp.router = app.amqp.Router()
-    yield
-    app.conf.task_routes, app.conf.task_always_eager = previous
-    app.amqp.flush_routes()
-    app.amqp.router = app.amqp.Router()
+    with tasks_routed_to(QUEUE, settings):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -1,42 +1,16 @@
 """``manage.py run_sandbox`` serves the sandbox alone, on its own port, to other processes."""
 
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 
 from providers.bimedoc.client import BimedocClient, NewPharmacy, NewUser
 from providers.bimedoc.conf import conf as bimedoc_conf
-from tests.conftest import ROOT
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import start_sandbox_process
 
 
 @pytest.fixture
 def sandbox_process(worker_env, transactional_db):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet"],
-        cwd=ROOT,
-        env=worker_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/sandbox"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/bimedoc/_state", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
+    proc, base = start_sandbox_process(worker_env)
     yield base
     proc.terminate()
     proc.wait(timeout=10)
