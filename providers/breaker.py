@@ -46,6 +46,24 @@ class _SharedStorage(pybreaker.CircuitRedisStorage):
             return self.state, self.counter
         return state.decode(), int(counter or 0)
 
+    # pybreaker keeps the opening time in whole seconds, which cuts the pause short by up to a
+    # second (with a one-second reset timeout, a call right after the opening could be the trial).
+    @property
+    def opened_at(self) -> datetime | None:
+        try:
+            value = self._redis.get(self._namespace("opened_at"))
+        except redis.RedisError:
+            logger.exception("RedisError: the circuit's opening time is unknown")
+            return None
+        return datetime.fromtimestamp(float(value), UTC) if value else None
+
+    @opened_at.setter
+    def opened_at(self, now: datetime) -> None:
+        try:
+            self._redis.set(self._namespace("opened_at"), repr(now.timestamp()))
+        except redis.RedisError:
+            logger.exception("RedisError: the circuit's opening time was not stored")
+
 
 @dataclass(frozen=True)
 class Permit:

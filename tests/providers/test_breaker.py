@@ -211,3 +211,16 @@ def test_half_open_lets_exactly_one_trial_through_while_the_others_wait(fresh_br
     assert breakers.breaker_for("flaky").current_state == pybreaker.STATE_CLOSED
     assert t.send("op", "POST", "/x", json={}).status_code == 200
     t.session.close()
+
+
+@pytest.mark.django_db
+def test_the_opening_time_is_kept_to_the_fraction_of_a_second(fresh_breakers):
+    """pybreaker's whole seconds would shorten the pause by up to one second."""
+    from datetime import UTC, datetime
+
+    storage = breakers._storage("flaky")
+    half_past = datetime(2026, 1, 1, 12, 0, 0, 500_000, tzinfo=UTC)
+    storage.opened_at = half_past
+    assert breakers._storage("flaky").opened_at == half_past
+    breakers.breaker_for("flaky").open()
+    assert 0.9 < breakers.seconds_until_retry("flaky") <= 1
