@@ -209,6 +209,9 @@ def portal_env(database_url: str, cache_url: str, tmp: Path) -> dict:
         SECURE_SSL_REDIRECT="false",
         PUBLIC_BASE_URL="http://127.0.0.1",
         SANDBOX_ENABLED="false",
+        # Required of a production process; Bimedoc is never called here.
+        BIMEDOC_PARTNER_ID="00000000-0000-4000-8000-000000000000",
+        BIMEDOC_API_KEY="not-called-in-this-benchmark",
         # Nothing is mailed or delivered in this benchmark.
         ALLOW_CONSOLE_EMAIL="true",
         ALLOW_CONSOLE_GATEWAY="true",
