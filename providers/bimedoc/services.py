@@ -97,26 +97,34 @@ def start_onboarding(*, titulaire: User, profile: dict, pharmacy_fields: dict, i
         with transaction.atomic():
             onboarding_services.update_profile(titulaire, **profile)
             pharmacy = onboarding_services.create_pharmacy(titulaire=titulaire, **pharmacy_fields)
-            onboarding_services.ensure_account(Provider.BIMEDOC, pharmacy=pharmacy)
-            onboarding_services.ensure_account(Provider.BIMEDOC, user=titulaire, login=titulaire.email)
-            job = engine.create(
-                KIND_ONBOARD,
-                pharmacy=pharmacy,
-                user=titulaire,
-                requested_by=titulaire,
-                idempotency_key=idempotency_key,
-                payload={
-                    "function": Function.TITULAIRE,
-                    "person": person(titulaire, {k: getattr(titulaire, k) for k in PERSON_FIELDS}),
-                },
-            )
-    except IntegrityError:
-        # A concurrent submission with the same key won the race: answer with its job.
-        existing = Job.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
-    return job
+            return _onboarding_job(pharmacy, titulaire, idempotency_key)
+    except IntegrityError as error:
+        return _job_that_won(idempotency_key, error)
+
+
+def _onboarding_job(pharmacy: Pharmacy, titulaire: User, key: str) -> Job:
+    """In the caller's transaction: the accounts the job fills, and the job (the titulaire's user, then the pharmacy)."""
+    onboarding_services.ensure_account(Provider.BIMEDOC, pharmacy=pharmacy)
+    onboarding_services.ensure_account(Provider.BIMEDOC, user=titulaire, login=titulaire.email)
+    return engine.create(
+        KIND_ONBOARD,
+        pharmacy=pharmacy,
+        user=titulaire,
+        requested_by=titulaire,
+        idempotency_key=key,
+        payload={
+            "function": Function.TITULAIRE,
+            "person": person(titulaire, {k: getattr(titulaire, k) for k in PERSON_FIELDS}),
+        },
+    )
+
+
+def _job_that_won(key: str, error: IntegrityError) -> Job:
+    """A concurrent request with the same key won the race: answer with its job (any other conflict is raised)."""
+    existing = Job.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        raise error
+    return existing
 
 
 def start_pharmacy_onboarding(*, pharmacy: Pharmacy, by: User) -> Job:
@@ -137,22 +145,9 @@ def start_pharmacy_onboarding(*, pharmacy: Pharmacy, by: User) -> Job:
     check_can_get_account(by)
     try:
         with transaction.atomic():
-            onboarding_services.ensure_account(Provider.BIMEDOC, pharmacy=pharmacy)
-            onboarding_services.ensure_account(Provider.BIMEDOC, user=by, login=by.email)
-            job = engine.create(
-                KIND_ONBOARD,
-                pharmacy=pharmacy,
-                user=by,
-                requested_by=by,
-                idempotency_key=key,
-                payload={"function": Function.TITULAIRE, "person": person(by, {k: getattr(by, k) for k in PERSON_FIELDS})},
-            )
-    except IntegrityError:
-        existing = Job.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            raise
-        return existing
-    return job
+            return _onboarding_job(pharmacy, by, key)
+    except IntegrityError as error:
+        return _job_that_won(key, error)
 
 
 def pharmacy_onboarding_refusal(pharmacy: Pharmacy, user: User) -> list[str] | None:
