@@ -98,6 +98,20 @@ def test_a_process_started_with_no_settings_is_production_and_refuses_to_start(t
     result = manage("check", env_overrides={"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DJANGO_DEBUG is false" in result.stderr
+    # Said once, plainly, not buried under Django's later failure to find its apps.
+    assert "Traceback" not in result.stderr and "AppRegistryNotReady" not in result.stderr
+
+
+def test_makemigrations_needs_no_production_settings_and_sees_every_app(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = manage("makemigrations", "--check", "--dry-run", env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    # The sandbox's apps are among those checked, and a production process still refuses to run it.
+    listed = manage("makemigrations", "sandbox_bimedoc", "--check", "--dry-run", env_overrides=env)
+    assert listed.returncode == 0, listed.stderr
+    refused = manage("makemigrations", "--check", env_overrides={**env, "DJANGO_DEBUG": "false"})
+    assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr
 
 
 def test_production_never_signs_with_a_development_key(tmp_path):
