@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import ensure_database, flush_redis, setup_django, stack_env, start_sandbox  # noqa: E402
+from bench.stack import control_headers, ensure_database, flush_redis, setup_django, stack_env, start_sandbox  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -66,6 +66,7 @@ def parse_args(argv=None):
     parser.add_argument("--broker-url", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/15"))
     parser.add_argument("--timeout", type=float, default=600, help="time cap per run, s (default 600)")
+    parser.add_argument("--debug", action="store_true", help="run the processes with debug on (default: off, as in production)")
     args = parser.parse_args(argv)
     args.concurrencies = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     return args
@@ -338,6 +339,7 @@ def main(argv=None):
         broker_url=args.broker_url,
         cache_url=args.cache_url,
         log_level="WARNING",
+        debug=args.debug,
     )
     ensure_database(args.database_url)
     flush_redis(args.cache_url)
@@ -349,7 +351,9 @@ def main(argv=None):
     table: dict[int, list[Result]] = {}
     sandbox = start_sandbox(env, args.port, logs / "bench-sandbox.log", extra_args=["--arrivals", str(arrivals)])
     try:
-        requests.put(f"{sandbox_url}/bimedoc/_faults", json={"latency_ms": args.latency_ms}, timeout=5).raise_for_status()
+        requests.put(
+            f"{sandbox_url}/bimedoc/_faults", json={"latency_ms": args.latency_ms}, headers=control_headers(env), timeout=5
+        ).raise_for_status()
         for concurrency in args.concurrencies:
             for _ in range(args.runs):
                 result = run_once(args, env, concurrency, sandbox, arrivals, logs)

@@ -9,12 +9,65 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def stack_env(*, port: int, database_url: str, broker_url: str, cache_url: str, log_level: str, **extra) -> dict:
-    """Environment for the portal's processes: real broker, the sandbox process on ``port`` for Bimedoc."""
+CONTROL_HEADER = "X-Sandbox-Control-Key"
+
+
+def production_secrets(folder: Path) -> dict:
+    """Fresh secrets for a production process (debug off), its signing key written into ``folder``."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key_file = folder / "bench-signing-key.pem"
+    key_file.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    key_file.chmod(0o600)
+    return {
+        "DJANGO_DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ACCESS_TOKEN_SIGNING_KEY_FILES": str(key_file),
+        "SANDBOX_CONTROL_KEY": secrets.token_urlsafe(32),
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
+        # Required of a production process; the benchmarks' Bimedoc is the sandbox.
+        "BIMEDOC_PARTNER_ID": "00000000-0000-4000-8000-000000000000",
+        "BIMEDOC_API_KEY": "sandbox-api-key",
+        # Nothing is mailed or delivered in the benchmarks.
+        "ALLOW_CONSOLE_EMAIL": "true",
+        "ALLOW_CONSOLE_GATEWAY": "true",
+        "PYTHONWARNINGS": "ignore:No directory at",
+    }
+
+
+def control_headers(env: dict) -> dict:
+    """Headers that let a request drive the sandbox's control endpoints (needed when debug is off)."""
+    key = env.get("SANDBOX_CONTROL_KEY", "")
+    return {CONTROL_HEADER: key} if key else {}
+
+
+def stack_env(
+    *, port: int, database_url: str, broker_url: str, cache_url: str, log_level: str, debug: bool = True, **extra
+) -> dict:
+    """Environment for the portal's processes: real broker, the sandbox process on ``port`` for Bimedoc.
+
+    ``debug=False`` runs them as in production (debug off, generated secrets), as ``make up`` does.
+    """
     sandbox_url = f"http://127.0.0.1:{port}/sandbox"
+    mode = {"DJANGO_DEBUG": "true"}
+    if not debug:
+        folder = ROOT / "test-artifacts"
+        folder.mkdir(exist_ok=True)
+        mode = production_secrets(folder)
     return dict(
         os.environ,
-        DJANGO_DEBUG="true",
+        **mode,
         SANDBOX_ENABLED="true",
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=broker_url,
@@ -59,14 +112,14 @@ def flush_redis(url: str) -> None:
     redis.Redis.from_url(url.replace("rediscache://", "redis://")).flushdb()
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
+def wait_http(url: str, timeout: float = 30, headers=None) -> None:
     """Return once ``url`` answers 2xx; exit the benchmark if it does not within ``timeout`` seconds."""
     import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if requests.get(url, timeout=2).ok:
+            if requests.get(url, timeout=2, headers=headers).ok:
                 return
         except requests.RequestException:
             pass
@@ -104,5 +157,5 @@ def start_sandbox(env: dict, port: int, log: Path, extra_args=()):
         stdout=open(log, "ab"),  # noqa: SIM115 - closed with the process
         stderr=subprocess.STDOUT,
     )
-    wait_http(f"http://127.0.0.1:{port}/sandbox/bimedoc/_state")
+    wait_http(f"http://127.0.0.1:{port}/sandbox/bimedoc/_state", headers=control_headers(env))
     return process

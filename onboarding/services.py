@@ -174,7 +174,10 @@ def activate_account(account: ProviderAccount, **fields) -> ProviderAccount:
     account.status = AccountStatus.ACTIVE
     account.status_detail = ""
     account.verified_at = timezone.now()
-    account.save()
+    if account.pk is None:
+        account.save()
+    else:
+        account.save(update_fields=[*fields, "status", "status_detail", "verified_at", "updated_at"])
     return account
 
 
