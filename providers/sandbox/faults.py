@@ -132,13 +132,17 @@ def _drop_connection(request) -> bool:
     return True
 
 
+# WSGI environ key: when the server read the request (time.monotonic()), set by ``run_sandbox``'s server.
+ARRIVED = "sandbox.arrived"
+
+
 def with_faults(simulator: str):
     """Decorate a simulator view: add latency and faults from the simulator's profile."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            arrived = time.monotonic()
+            arrived = request.META.get(ARRIVED) or time.monotonic()
             count_request(simulator)
             profile = get_profile(simulator)
             roll = random.random()

@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 
+from providers.sandbox.faults import ARRIVED
+
 
 class SandboxServer(ThreadedWSGIServer):
     # Benchmarks open many connections at once.
@@ -32,11 +34,18 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def parse_request(self):
         parsed = super().parse_request()
+        # The simulated latency counts from here, so that Django's own handling of the request is inside it.
+        self.arrived = time.monotonic()
         if parsed and self.arrivals is not None:
             line = f"{time.time():.6f} {self.command} {self.path}\n"
             with _arrivals_lock:
                 self.arrivals.write(line)
         return parsed
+
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[ARRIVED] = getattr(self, "arrived", None)
+        return environ
 
 
 class QuietRequestHandler(KeepAliveRequestHandler):
