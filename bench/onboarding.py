@@ -7,7 +7,11 @@ warm-up ones per worker, not counted), then starts the Celery worker(s) against
 a separate sandbox process (``manage.py run_sandbox``) answering after L ms,
 and prints:
 
-- the throughput against that limit;
+- the throughput against that limit, over the whole run (N over the time from
+  the first measured start to the last finish), and in the steady state (the
+  middle 80% of finishes over the time they took): with all jobs queued at
+  once, the last round leaves up to C slots idle while it drains, which costs
+  the whole-run figure about C / (2N);
 - the portal's own overhead per call (time a job spends outside the HTTP
   calls, divided by its two calls) and the wire time beyond L;
 - the CPU milliseconds per onboarding of the worker processes, the database
@@ -153,6 +157,7 @@ class Result:
     failed: int
     wall: float
     throughput: float
+    steady_throughput: float
     limit: float
     overhead_median: float | None
     overhead_p95: float | None
@@ -164,11 +169,24 @@ class Result:
     def ratio(self) -> float:
         return self.throughput / self.limit
 
+    @property
+    def steady_ratio(self) -> float:
+        return self.steady_throughput / self.limit
+
 
 def max_in_window(stamps: list[float], window: float = 1.0) -> int:
     """The most stamps in any half-open window [t, t + window)."""
     stamps = sorted(stamps)
     return max((bisect.bisect_left(stamps, t + window) - i for i, t in enumerate(stamps)), default=0)
+
+
+def steady_rate(finishes: list[float], trim: float = 0.1) -> float:
+    """Finishes per second between the 10th and the 90th percentile of finish times (no ramp, no drain)."""
+    finishes = sorted(finishes)
+    first, last = int(len(finishes) * trim), int(len(finishes) * (1 - trim)) - 1
+    if last <= first or finishes[last] <= finishes[first]:
+        return float("nan")
+    return (last - first) / (finishes[last] - finishes[first])
 
 
 def bimedoc_arrivals(log: Path, since: float) -> list[float]:
@@ -278,6 +296,7 @@ def run_once(args, env, concurrency: int, sandbox, arrivals: Path, logs: Path) -
         failed=len(jobs) - len(succeeded),
         wall=wall,
         throughput=len(succeeded) / wall,
+        steady_throughput=steady_rate([j.finished_at.timestamp() for j in succeeded]),
         limit=args.workers * concurrency / (2 * args.latency_ms / 1000),
         overhead_median=statistics.median(overheads) if overheads else None,
         overhead_p95=pct(overheads, 0.95) if overheads else None,
@@ -296,6 +315,7 @@ def print_result(args, r: Result) -> None:
     print(f"  throughput           {r.throughput:8.2f} pharmacies/s")
     print(f"  limit W C/(2L)       {r.limit:8.2f} pharmacies/s")
     print(f"  ratio                {r.ratio:8.2f}")
+    print(f"  steady state         {r.steady_throughput:8.2f} pharmacies/s, ratio {r.steady_ratio:.2f}  (middle 80% of finishes)")
     if r.overhead_median is not None:
         print(f"  portal overhead/call median {r.overhead_median:6.1f} ms, p95 {r.overhead_p95:6.1f} ms"
               "  (job run time outside HTTP calls / 2)")  # fmt: skip
@@ -316,14 +336,18 @@ def median_of(results: list[Result], attr) -> float | None:
 def print_table(args, table: dict[int, list[Result]]) -> None:
     print()
     print(f"Medians of {args.runs} run(s), N={args.n}, L={args.latency_ms:.0f} ms, {args.workers} worker(s), {args.pool}")
-    print("| pool, C | throughput | limit | ratio | overhead/call | CPU/onboarding (worker + db + sandbox) | max calls/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| pool, C | throughput | limit | ratio | steady ratio | overhead/call "
+        "| CPU/onboarding (worker + db + sandbox) | max calls/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for concurrency, results in table.items():
         cpu = {k: median_of(results, lambda r, k=k: r.cpu_ms.get(k)) for k in ("worker", "database", "sandbox")}
         total = sum(v for v in cpu.values() if v is not None)
         print(
             f"| {args.pool}, {args.workers}x{concurrency} | {median_of(results, lambda r: r.throughput):.1f}/s "
             f"| {results[0].limit:.0f}/s | {median_of(results, lambda r: r.ratio):.2f} "
+            f"| {median_of(results, lambda r: r.steady_ratio):.2f} "
             f"| {median_of(results, lambda r: r.overhead_median):.1f} ms "
             f"| {total:.1f} ms ({cpu['worker']:.1f} + {cpu['database']:.1f} + {cpu['sandbox']:.1f}) "
             f"| {max(r.max_calls_per_second for r in results)} |"
