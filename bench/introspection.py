@@ -45,6 +45,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 DOT_VERSION = "3.4.1"
 
@@ -186,37 +187,16 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def portal_env(database_url: str, cache_url: str, tmp: Path) -> dict:
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from bench.stack import production_secrets
 
-    key_pem = (
-        ec.generate_private_key(ec.SECP256R1())
-        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        .decode()
-    )
-    key_file = tmp / "signing.pem"
-    key_file.write_text(key_pem)
     env = dict(os.environ)
     env.update(
-        DJANGO_DEBUG="false",
-        SECRET_KEY=Fernet.generate_key().decode() + Fernet.generate_key().decode(),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        ACCESS_TOKEN_SIGNING_KEY_FILES=str(key_file),
+        production_secrets(tmp),
         DATABASE_URL=database_url,
         CACHE_URL=cache_url,
         CELERY_BROKER_URL="",
-        SECURE_SSL_REDIRECT="false",
-        PUBLIC_BASE_URL="http://127.0.0.1",
         SANDBOX_ENABLED="false",
-        # Required of a production process; Bimedoc is never called here.
-        BIMEDOC_PARTNER_ID="00000000-0000-4000-8000-000000000000",
-        BIMEDOC_API_KEY="not-called-in-this-benchmark",
-        # Nothing is mailed or delivered in this benchmark.
-        ALLOW_CONSOLE_EMAIL="true",
-        ALLOW_CONSOLE_GATEWAY="true",
         LOG_LEVEL="WARNING",
-        PYTHONWARNINGS="ignore:No directory at",
     )
     return env
 
