@@ -232,6 +232,13 @@ def page(browser, live_server, transactional_db):
     checker.assert_clean()
 
 
+def loaded_image_width(locator) -> int:
+    """The natural width of an <img> once the browser has finished loading it (0 if it failed to load)."""
+    locator.wait_for()
+    locator.page.wait_for_function("img => img.complete", arg=locator.element_handle())
+    return locator.evaluate("img => img.naturalWidth")
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ and return its path."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ from onboarding import services as onboarding_services
 from onboarding.models import Job, OutboundCall
 from providers.mcg import services as mcg_services
 from providers.mcg.models import InboxItem, InboxKind
-from tests.conftest import screenshot
+from tests.conftest import loaded_image_width, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +109,7 @@ def test_pages_and_admin_run_under_the_policy_without_a_violation(page, live_ser
 
     # The picture is served from the portal and loads.
     page.goto(f"/inbox/{portal_data['ad'].public_id}/")
-    assert page.locator("img.inbox-picture").evaluate("img => img.complete && img.naturalWidth") == 40
+    assert loaded_image_width(page.locator("img.inbox-picture")) == 40
 
     # The language menu still applies the choice at once, from the static script.
     page.goto("/")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import loaded_image_width, screenshot
 
 from .conftest import png_base64, post_services, services_body
 
@@ -37,16 +37,12 @@ def test_staff_reads_the_inbox_in_a_browser(page, client, provider_a, staff):
     screenshot(page, "mcg-inbox-list")
 
     page.get_by_role("link", name="Promo été").click()
-    picture = page.locator("img.inbox-picture")
-    picture.wait_for()
-    assert picture.evaluate("img => img.complete && img.naturalWidth") == 120
+    assert loaded_image_width(page.locator("img.inbox-picture")) == 120
     assert page.locator("a.nav-inbox .badge").inner_text() == "2"
 
     page.goto("/inbox/")
     page.get_by_role("link", name="Coupon -10 %").click()
-    qr = page.locator(".inbox-qr img")
-    qr.wait_for()
-    assert qr.evaluate("img => img.complete && img.naturalWidth") > 100
+    assert loaded_image_width(page.locator(".inbox-qr img")) > 100
     assert "COUPON-XYZ-42" in page.locator(".inbox-qr figcaption").inner_text()
     screenshot(page, "mcg-inbox-coupon")
 
