@@ -9,9 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-CONTROL_HEADER = "X-Sandbox-Control-Key"
-
-
 def production_secrets(folder: Path) -> dict:
     """Fresh secrets for a production process (debug off), its signing key written into ``folder``."""
     import secrets
@@ -47,9 +44,11 @@ def production_secrets(folder: Path) -> dict:
 
 
 def control_headers(env: dict) -> dict:
-    """Headers that let a request drive the sandbox's control endpoints (needed when debug is off)."""
+    """Headers that let a request drive the sandbox's control endpoints (needed when debug is off; after setup_django)."""
+    from providers.sandbox.control import HEADER
+
     key = env.get("SANDBOX_CONTROL_KEY", "")
-    return {CONTROL_HEADER: key} if key else {}
+    return {HEADER: key} if key else {}
 
 
 def stack_env(

@@ -154,10 +154,11 @@ def start_sandbox_process(env, *args):
     while time.monotonic() < deadline:
         try:
             requests.get(f"{base}/bimedoc/_state", timeout=1)
-            break
+            return proc, base
         except requests.ConnectionError:
             time.sleep(0.2)
-    return proc, base
+    proc.kill()
+    raise RuntimeError(f"manage.py run_sandbox did not answer on port {port} within 30 s")
 
 
 def stop_worker(proc):

@@ -38,12 +38,15 @@ def _axe_source() -> str:
     return _source
 
 
+def describe(found: list[dict]) -> list[str]:
+    """Each violation as a line: its rule, its impact and (the first five of) the elements it flags."""
+    return [f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in found]
+
+
 def assert_accessible(page) -> None:
     """Fail with what axe-core found (rule, impact, the elements) if the page has a serious or critical violation."""
     found = violations(page)
-    assert not found, f"{page.url}: " + "; ".join(
-        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in found
-    )
+    assert not found, f"{page.url}: " + "; ".join(describe(found))
 
 
 class PageChecker:
@@ -80,9 +83,7 @@ class PageChecker:
             raise
         self.checked.append(url)
         if found:
-            self.found[url] = [
-                f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in found
-            ]
+            self.found[url] = describe(found)
 
     def assert_clean(self) -> None:
         assert not self.found, "Accessibility (axe-core, serious or critical): " + " | ".join(

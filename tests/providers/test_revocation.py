@@ -1,7 +1,6 @@
 """Revocation takes effect at once in every process, with no round trip while pushes are known to arrive."""
 
 import base64
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from providers import revocation
 from providers.mcg import services as mcg
 from providers.mobilesaude import services as mobilesaude
 from providers.mobilesaude.models import IntegrationClient
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -26,16 +26,10 @@ MS_PASSWORD = "a-mobile-saude-password-0001"
 needs_redis = pytest.mark.skipif(not settings.REVOCATION_REDIS_URL, reason="revocation pushes need Redis (CACHE_URL)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def other_process(worker_env, transactional_db):
     """A second portal process (gunicorn) on the same database and Redis: the base URL it serves."""
-    port = _free_port()
+    port = free_port()
     log = open(ROOT / "test-artifacts" / "revocation-gunicorn.log", "ab")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "2"],
