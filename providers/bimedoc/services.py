@@ -127,22 +127,31 @@ def _job_that_won(key: str, error: IntegrityError) -> Job:
     return existing
 
 
+def onboarding_job_of(pharmacy: Pharmacy) -> Job | None:
+    """The job that puts the pharmacy on Bimedoc, when one was started (by the wizard or the button)."""
+    return Job.objects.filter(kind=KIND_ONBOARD, pharmacy=pharmacy).order_by("-created_at").first()
+
+
+def _on_bimedoc(pharmacy: Pharmacy) -> bool:
+    remote = pharmacy_account(pharmacy)
+    return remote is not None and (remote.is_active or bool(remote.remote_id))
+
+
 def start_pharmacy_onboarding(*, pharmacy: Pharmacy, by: User) -> Job:
     """Put a pharmacy the portal already has on Bimedoc with its titulaire ``by``: the wizard's last step, once.
 
     The same job as the wizard's (create the titulaire's Bimedoc user, then the
-    pharmacy); asking again answers with the job already started.
+    pharmacy); asking again, or after the wizard started one, answers with that job.
     """
     onboarding_services.require_member(by, pharmacy, functions=[Function.TITULAIRE])
     onboarding_services.require_verified_email(by)
-    key = f"pharmacy:{pharmacy.public_id}"
-    existing = Job.objects.filter(idempotency_key=key).first()
+    existing = onboarding_job_of(pharmacy)
     if existing is not None:
         return existing
-    remote = pharmacy_account(pharmacy)
-    if remote is not None and remote.is_active:
+    if _on_bimedoc(pharmacy):
         raise ValidationError(_("The pharmacy is on Bimedoc already."))
     check_can_get_account(by)
+    key = f"pharmacy:{pharmacy.public_id}"
     try:
         with transaction.atomic():
             return _onboarding_job(pharmacy, by, key)
@@ -151,14 +160,15 @@ def start_pharmacy_onboarding(*, pharmacy: Pharmacy, by: User) -> Job:
 
 
 def pharmacy_onboarding_refusal(pharmacy: Pharmacy, user: User) -> list[str] | None:
-    """Why ``user`` cannot put the pharmacy on Bimedoc now ([] when they can; None when there is nothing to offer)."""
+    """Why ``user`` cannot put the pharmacy on Bimedoc now ([] when they can; None when there is nothing to offer).
+
+    The same rule as ``start_pharmacy_onboarding``: nothing to offer once the pharmacy is on Bimedoc or
+    has its job (under way, or stopped: its job page says what to do).
+    """
     if not Membership.objects.filter(user=user, pharmacy=pharmacy, function=Function.TITULAIRE).exists():
         return None
-    remote = pharmacy_account(pharmacy)
-    if remote is not None and (remote.is_active or remote.remote_id):
+    if onboarding_job_of(pharmacy) is not None or _on_bimedoc(pharmacy):
         return None
-    if Job.objects.filter(kind=KIND_ONBOARD, pharmacy=pharmacy).exists():
-        return None  # under way, or stopped: its job page says what to do
     try:
         check_can_get_account(user)
     except ValidationError as exc:

@@ -87,9 +87,7 @@ def add_colleague(request, public_id):
 def put_on_bimedoc(request, public_id):
     """The titulaire puts a pharmacy the portal has on Bimedoc: the wizard's last step, then its job page."""
     pharmacy = _own_pharmacy(request, public_id)
-    if not pharmacy.memberships.filter(user=request.user, function=Function.TITULAIRE).exists():
-        raise PermissionDenied
-    try:
+    try:  # only its titulaire may (PermissionDenied otherwise)
         job = services.start_pharmacy_onboarding(pharmacy=pharmacy, by=request.user)
     except onboarding_services.EmailNotVerified as exc:
         return verification_required(request, str(exc))

@@ -42,6 +42,23 @@ def test_asking_twice_starts_one_job(client, local_pharmacy):
     assert Job.objects.count() == 1
 
 
+def test_after_the_wizards_job_stopped_the_button_answers_with_that_job(client, local_pharmacy):
+    titulaire, pharmacy = local_pharmacy
+    stopped = Job.objects.create(
+        kind=services.KIND_ONBOARD,
+        pharmacy=pharmacy,
+        user=titulaire,
+        requested_by=titulaire,
+        status=JobStatus.FAILED,
+        idempotency_key="wizard:an-earlier-try",
+    )
+    client.force_login(titulaire)
+    assert 'id="put-on-bimedoc"' not in client.get(pharmacy.get_absolute_url()).content.decode()
+    response = client.post(reverse("bimedoc-put-on", args=[pharmacy.public_id]))
+    assert response["Location"] == reverse("onboarding-job", args=[stopped.public_id])
+    assert list(Job.objects.all()) == [stopped]
+
+
 def test_an_adjoint_has_no_button_and_is_refused(client, local_pharmacy):
     _titulaire, pharmacy = local_pharmacy
     adjoint = make_staff("lucas@example.com")
