@@ -197,19 +197,18 @@ def _check_against_the_portal(rows: list[Row]) -> None:
     valid = [row for row in rows if not row.problems]
     jobs = {}
     users = {}
+    refusals = {}
     for start in range(0, len(valid), 1000):
         chunk = valid[start : start + 1000]
         jobs.update((j.idempotency_key, j) for j in Job.objects.filter(idempotency_key__in=[r.idempotency_key for r in chunk]))
-        users.update((u.email.lower(), u) for u in User.objects.filter(email__in=[r.email for r in chunk]))
+        found = list(User.objects.filter(email__in=[r.email for r in chunk]))
+        users.update((u.email.lower(), u) for u in found)
+        refusals.update(services.account_refusals(found))
     for row in valid:
         row.existing_job = jobs.get(row.idempotency_key)
         user = users.get(row.email)
-        if row.existing_job is None and user is not None:
-            try:
-                services.check_can_get_account(user)
-            except ValidationError as exc:
-                for message in exc.messages:
-                    row.add("email", message)
+        if row.existing_job is None and user is not None and user.pk in refusals:
+            row.add("email", refusals[user.pk])
 
 
 def onboard(row: Row) -> tuple[str, Job]:

@@ -16,7 +16,7 @@ from onboarding import invitations
 from onboarding import jobs as engine
 from onboarding import services as onboarding_services
 from onboarding.audit import audit_context, record_call
-from onboarding.models import Function, Invitation, Job, Membership, Pharmacy, Provider, User
+from onboarding.models import Function, Invitation, Job, Membership, Pharmacy, Provider, ProviderAccount, User
 from providers import http
 
 from .client import PROVIDER, BimedocClient, sso_url
@@ -73,15 +73,29 @@ def close_clients() -> None:
 
 def check_can_get_account(user: User) -> None:
     """Refuse (ValidationError) when the user already has, or is getting, a Bimedoc account: one per email."""
-    account = user_account(user)
+    refusal = _account_refusal(user, user_account(user), lambda: engine.busy(user=user, kind__in=KINDS).exists())
+    if refusal:
+        raise ValidationError(refusal)
+
+
+def account_refusals(users: list[User]) -> dict[int, str]:
+    """``check_can_get_account`` for many users in two queries: why each refused user cannot (by user id)."""
+    accounts = {a.user_id: a for a in ProviderAccount.objects.filter(provider=Provider.BIMEDOC, user__in=users)}
+    busy = set(engine.busy(user__in=users, kind__in=KINDS).values_list("user_id", flat=True))
+    refusals = {user.pk: _account_refusal(user, accounts.get(user.pk), lambda user=user: user.pk in busy) for user in users}
+    return {pk: refusal for pk, refusal in refusals.items() if refusal}
+
+
+def _account_refusal(user: User, account: ProviderAccount | None, busy) -> str | None:
     if account is not None and account.remote_id:
         if account.is_active:
             message = _("%(email)s already has a Bimedoc account: Bimedoc allows one account per email address.")
         else:
             message = _("%(email)s already has a Bimedoc account from a set-up that did not finish: retry that one instead.")
-        raise ValidationError(message % {"email": user.email})
-    if engine.busy(user=user, kind__in=KINDS).exists():
-        raise ValidationError(_("A Bimedoc account for %(email)s is already being set up.") % {"email": user.email})
+        return message % {"email": user.email}
+    if busy():
+        return _("A Bimedoc account for %(email)s is already being set up.") % {"email": user.email}
+    return None
 
 
 # --- Starting jobs ------------------------------------------------------------------------

@@ -218,3 +218,33 @@ def test_starting_the_rows_is_a_job_the_sweep_takes_up_when_its_task_is_lost(adm
     stored.refresh_from_db()
     assert start.status == JobStatus.SUCCEEDED and start.steps["start_rows"]["started"] == 2
     assert stored.status == UploadStatus.STARTED and onboardings().filter(status=JobStatus.SUCCEEDED).count() == 2
+
+
+def test_titulaires_who_cannot_get_an_account_are_checked_in_batches(bimedoc_sandbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from onboarding import jobs
+    from providers.bimedoc import bulk, services
+
+    from .test_pharmacy_page import onboarded
+
+    def checked(emails):
+        lines = "".join(f"{email},A,B,,,f,Pharmacie {i},,,Lyon,69001\n" for i, email in enumerate(emails))
+        with CaptureQueriesContext(connection) as queries:
+            rows = bulk.parse((HEADER + lines).encode())
+        return [[p.message for p in row.problems] for row in rows], len(queries.captured_queries)
+
+    onboarded("anne@example.com")
+    with jobs.publishing(None):  # Bruno's account is being set up: his job is pending
+        services.start_onboarding(
+            titulaire=make_staff("bruno@example.com"), profile={}, pharmacy_fields={"name": "P"}, idempotency_key="b"
+        )
+    free = [make_staff(f"free{i}@example.com").email for i in range(6)]
+    problems, few = checked(["anne@example.com", "bruno@example.com", free[0]])
+    assert "already has a Bimedoc account" in problems[0][0]
+    assert "already being set up" in problems[1][0]
+    assert problems[2] == []
+    problems, many = checked(["anne@example.com", "bruno@example.com", *free])
+    assert problems[2:] == [[]] * 6
+    assert many == few  # the same queries for 3 existing titulaires as for 8
