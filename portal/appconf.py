@@ -111,6 +111,11 @@ class AppSettings:
             raise ImproperlyConfigured(" ".join(problems))
 
 
+def positive(value, conf) -> str | None:
+    """A ``Setting`` check: the value must be above zero."""
+    return None if value > 0 else "must be positive."
+
+
 def debug_process() -> bool:
     """Whether this process started as a debug process (DJANGO_DEBUG), whatever ``settings.DEBUG`` says now."""
     from django.conf import settings

@@ -399,10 +399,8 @@ CELERY_DB_REUSE_MAX = 10**9
 # --- Access tokens (JWT) issued by the portal --------------------------------------
 
 # The access tokens' settings (ACCESS_TOKEN_SIGNING_KEYS / _FILES, _ISSUER, _AUDIENCE, _LIFETIME,
-# _LEEWAY) are declared in tokens/conf.py and checked at start-up (keys required with DEBUG off).
-# Only a debug process may sign with the key derived from SECRET_KEY (read once here: test
-# runners turn settings.DEBUG off at run time).
-ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED = DEBUG
+# _LEEWAY) are declared in tokens/conf.py and checked at start-up (keys required with DEBUG off:
+# only a debug process, DEBUG_PROCESS, may sign with the key derived from SECRET_KEY).
 # Revocations (a revoked token, a client's tokens voided, a client deactivated) are pushed to
 # every process over Redis pub/sub; a process answers from memory only while its subscription
 # was confirmed within REVOCATION_PUSH_MAX_AGE seconds, otherwise it asks the shared cache.

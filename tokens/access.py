@@ -23,7 +23,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from jwt.algorithms import ECAlgorithm
 
-from .conf import conf, signing_pems
+from portal.appconf import debug_process
+
+from .conf import KEYS_REQUIRED, conf, signing_pems
 
 ALGORITHM = "ES256"
 
@@ -84,8 +86,8 @@ def _ring(keys: list[SigningKey]) -> KeyRing:
 @lru_cache(maxsize=4)
 def _load_keys(pems: tuple[str, ...]) -> KeyRing:
     if not pems:
-        if not settings.ACCESS_TOKEN_DEVELOPMENT_KEY_ALLOWED:
-            raise ImproperlyConfigured("ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false.")
+        if not debug_process():
+            raise ImproperlyConfigured(KEYS_REQUIRED)
         return _ring([_signing_key(_development_key())])
     keys = []
     for pem in pems:
@@ -116,7 +118,6 @@ def issue(
     extra: dict | None = None,
 ) -> IssuedToken:
     """Sign a new access token."""
-    key = key_ring().current
     now = int(time.time())
     lifetime = lifetime or conf.LIFETIME
     jti = uuid.uuid4().hex
@@ -132,8 +133,7 @@ def issue(
         "client_id": client_id,
         **(extra or {}),
     }
-    token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "at+jwt"})
-    return IssuedToken(token=token, jti=jti, expires_at=claims["exp"], claims=claims)
+    return IssuedToken(token=sign(claims, typ="at+jwt"), jti=jti, expires_at=claims["exp"], claims=claims)
 
 
 def verify(token: str, *, audience: str | list[str] | None = None) -> dict:

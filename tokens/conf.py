@@ -5,21 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from portal.appconf import AppSettings, Setting
+from portal.appconf import AppSettings, Setting, debug_process, positive
 
 _END = "-----END PRIVATE KEY-----"
 
 
-def _positive(value, conf):
-    return None if value > 0 else "must be positive."
+KEYS_REQUIRED = "ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false."
 
 
 def _keys_present(value, conf):
-    from django.conf import settings
-
-    if not signing_pems() and not settings.DEBUG:
-        return "ACCESS_TOKEN_SIGNING_KEYS (or _FILES) must be set when DJANGO_DEBUG is false."
-    return None
+    # Only a debug process may sign with the development key (tokens.access refuses it otherwise).
+    return KEYS_REQUIRED if not signing_pems() and not debug_process() else None
 
 
 conf = AppSettings(
@@ -40,7 +36,7 @@ conf = AppSettings(
             "The tokens' iss and the metadata's issuer (RFC 8414): the portal's public URL.",
         ),
         Setting("AUDIENCE", "urn:pharmacy-portal:api", str, "The aud of tokens presented to the portal's own APIs."),
-        Setting("LIFETIME", 3600, int, "Seconds a provider's access token lives.", check=_positive),
+        Setting("LIFETIME", 3600, int, "Seconds a provider's access token lives.", check=positive),
         Setting("LEEWAY", 5, int, "Seconds of clock skew allowed on exp and nbf."),
     ],
 )

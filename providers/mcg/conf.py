@@ -4,11 +4,7 @@ The delivery gateway's settings (``DELIVERY_*``, ``ALLOW_CONSOLE_GATEWAY``) stay
 ``portal/settings.py`` beside their start-up refusals.
 """
 
-from portal.appconf import AppSettings, Setting
-
-
-def _positive(value, conf):
-    return None if value >= 1 else "must be positive."
+from portal.appconf import AppSettings, Setting, positive
 
 
 def _rate(value, conf):
@@ -24,9 +20,9 @@ def _rate(value, conf):
 conf = AppSettings(
     "MCG",
     [
-        Setting("MAX_BODY_BYTES", 2_000_000, int, "Largest /Services body (bytes).", check=_positive),
-        Setting("PICTURE_MAX_BYTES", 1_000_000, int, "Largest advertisement picture (decoded bytes).", check=_positive),
-        Setting("PICTURE_MAX_PIXELS", 4096 * 4096, int, "Largest advertisement picture (pixels).", check=_positive),
+        Setting("MAX_BODY_BYTES", 2_000_000, int, "Largest /Services body (bytes).", check=positive),
+        Setting("PICTURE_MAX_BYTES", 1_000_000, int, "Largest advertisement picture (decoded bytes).", check=positive),
+        Setting("PICTURE_MAX_PIXELS", 4096 * 4096, int, "Largest advertisement picture (pixels).", check=positive),
         Setting("SERVICES_RATE_LIMIT", "120/minute", str, "Calls to /Services per provider.", check=_rate),
     ],
 )
