@@ -30,8 +30,10 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
-from django.urls import Resolver404, get_resolver, get_urlconf
+from django.shortcuts import render
+from django.urls import Resolver404, get_resolver, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 # Only paths under these prefixes are looked up: every other request goes down the full chain at once.
 MACHINE_PREFIXES = ("/mcg/v1/", "/.well-known/", "/Services", "/integrations/mobilesaude/")
@@ -234,3 +236,14 @@ class MachineApiMiddleware:
         # No language is negotiated: machine answers are in their contract's own words, never translated.
         match = request.resolver_match
         return match.func(request, *match.args, **match.kwargs)
+
+
+def api_reference(title, openapi_url_name: str) -> Callable:
+    """A GET view showing an API's browsable reference (Swagger UI from the portal's static files)."""
+
+    @require_GET
+    def view(request):
+        context = {"title": title, "openapi_url": reverse(openapi_url_name), "try_it": settings.API_DOCS_TRY_IT}
+        return render(request, "api_docs.html", context)
+
+    return view

@@ -11,9 +11,8 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import tokens
 from providers import inbound, ratelimit
@@ -196,13 +195,7 @@ def openapi(request):
     return JsonAnswer(schemas.openapi_schema(request.build_absolute_uri("/")))
 
 
-def docs(request):
-    """The browsable reference of this API (Swagger UI from the portal's static files)."""
-    return render(
-        request,
-        "api_docs.html",
-        {"title": _("Service-provider API"), "openapi_url": reverse("mcg-openapi"), "try_it": settings.API_DOCS_TRY_IT},
-    )
+docs = inbound.api_reference(gettext_lazy("Service-provider API"), "mcg-openapi")
 
 
 def _provider_for(request) -> ServiceProvider:

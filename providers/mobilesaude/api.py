@@ -1,9 +1,6 @@
 """The inbound JSON endpoints Mobile Saúde's app platform calls (machine API: no CSRF, no session)."""
 
-from django.conf import settings
-from django.shortcuts import render
-from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from providers import inbound
@@ -102,11 +99,4 @@ def openapi(request):
     return JsonAnswer(schemas.openapi_document())
 
 
-def docs(request):
-    """The browsable reference of these endpoints (Swagger UI from the portal's static files)."""
-    context = {
-        "title": _("Mobile Saúde integration API"),
-        "openapi_url": reverse("mobilesaude:openapi"),
-        "try_it": settings.API_DOCS_TRY_IT,
-    }
-    return render(request, "api_docs.html", context)
+docs = inbound.api_reference(gettext_lazy("Mobile Saúde integration API"), "mobilesaude:openapi")

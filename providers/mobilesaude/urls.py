@@ -13,5 +13,5 @@ urlpatterns = [
         name="identificacao",
     ),
     path("integrations/mobilesaude/openapi.json", require_GET(api.openapi), name="openapi"),
-    path("integrations/mobilesaude/docs", require_GET(api.docs), name="docs"),
+    path("integrations/mobilesaude/docs", api.docs, name="docs"),
 ]

@@ -8,7 +8,7 @@
       return;
     }
     var tryIt = element.dataset.tryIt === "true";
-    window.apiReference = window.SwaggerUIBundle({
+    window.SwaggerUIBundle({
       url: element.dataset.openapiUrl,
       domNode: element,
       deepLinking: true,
