@@ -32,6 +32,7 @@ class UploadForm(forms.Form):
 @admin.register(BulkUpload)
 class BulkUploadAdmin(admin.ModelAdmin):
     list_display = ("created_at", "file_name", "uploaded_by", "status", "row_count", "progress_link")
+    list_select_related = ("uploaded_by",)  # nullable: the changelist would not join it by itself
     list_filter = ("status",)
     search_fields = ("file_name", "uploaded_by__email", "rows__email")
     date_hierarchy = "created_at"
@@ -92,40 +93,40 @@ class BulkUploadAdmin(admin.ModelAdmin):
             rows = rows.filter(Q(job__status=state) | Q(job__isnull=True, outcome=state))
         return Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page")), state
 
-    def progress_view(self, request, pk):
-        upload = self._upload(request, pk)
+    def _progress(self, request, upload):
+        """The upload's progress as the page and its JSON show it: counts per state (labelled), this page's rows."""
         page, state = self._rows_page(request, upload)
         labels = bulk_uploads.state_labels()
         progress = bulk_uploads.progress(upload)
+        progress["counts"] = [{"state": s, "label": labels.get(s, s), "n": n} for s, n in sorted(progress["counts"].items())]
+        progress["rows"] = [_row(r, labels) for r in page.object_list]
+        return progress, page, state, labels.get(state, state)
+
+    def progress_view(self, request, pk):
+        upload = self._upload(request, pk)
+        progress, page, state, state_label = self._progress(request, upload)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Bulk onboarding: %(file)s") % {"file": upload.file_name},
             "upload": upload,
             "progress": progress,
-            "counts": [(s, labels.get(s, s), n) for s, n in sorted(progress["counts"].items())],
             "page": page,
-            "rows": [_row(r, labels) for r in page.object_list],
             "state": state,
-            "state_label": labels.get(state, state),
+            "state_label": state_label,
             "json_url": reverse("admin:bimedoc_bulkupload_progress_json", args=[upload.pk]) + f"?{request.GET.urlencode()}",
         }
         return TemplateResponse(request, "admin/bimedoc/bulkupload/progress.html", context)
 
     def progress_json(self, request, pk):
-        upload = self._upload(request, pk)
-        page, _state = self._rows_page(request, upload)
-        labels = bulk_uploads.state_labels()
-        progress = bulk_uploads.progress(upload)
-        progress["counts"] = [{"state": s, "label": labels.get(s, s), "n": n} for s, n in sorted(progress["counts"].items())]
-        progress["rows"] = [_row(r, labels) for r in page.object_list]
+        progress, *_page = self._progress(request, self._upload(request, pk))
         return JsonResponse(progress)
 
 
 def _row(row: BulkUploadRow, labels: dict) -> dict:
     state = bulk_uploads.row_state(row)
     if row.problems:
-        reason = "; ".join(f"{p['column']}: {p['message']}" if p.get("column") else p["message"] for p in row.problems)
+        reason = "; ".join(bulk.Problem(**p).what for p in row.problems)
     elif row.job_id:
         reason = row.job.error
     else:

@@ -36,9 +36,13 @@ class Problem:
     column: str
     message: str
 
+    @property
+    def what(self) -> str:
+        """The problem without its line: "column: message", or the message alone."""
+        return f"{self.column}: {self.message}" if self.column else self.message
+
     def __str__(self):
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.column}: {self.message}" if self.column else f"{where}{self.message}"
+        return f"line {self.line}: {self.what}" if self.line else self.what
 
 
 class FileError(Exception):
@@ -61,7 +65,7 @@ class Row:
     @property
     def errors(self) -> list[str]:
         """The row's problems as "column: what" sentences."""
-        return [f"{p.column}: {p.message}" if p.column else p.message for p in self.problems]
+        return [p.what for p in self.problems]
 
     def add(self, column: str, message: str) -> None:
         self.problems.append(Problem(self.number, column, message))

@@ -10,6 +10,7 @@ done and resumes what failed).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onboarding import jobs as engine
-from onboarding.models import JobStatus, User
+from onboarding.models import Job, JobStatus, User
 
 from . import bulk
 from .conf import conf
@@ -31,33 +32,26 @@ logger = logging.getLogger(__name__)
 
 BATCH = 1000
 # Row states shown on the progress page: a row's job status once it has one, else its outcome.
-FINAL_STATES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.NEEDS_ATTENTION, RowOutcome.REFUSED)
+FINAL_STATES = (*Job.FINAL_STATUSES, RowOutcome.REFUSED)
 
 
-def _problem(p: bulk.Problem) -> dict:
-    return {"line": p.line, "column": p.column, "message": p.message}
+_problem = dataclasses.asdict  # a bulk.Problem as stored: {"line", "column", "message"}
 
 
 def receive(uploaded_file, *, by: User) -> BulkUpload:
     """Store the upload with every row's problems; when there are none, start its rows (in the background)."""
     name = (getattr(uploaded_file, "name", "") or "upload.csv")[:255]
     size = uploaded_file.size
-    if size > conf.BULK_UPLOAD_MAX_BYTES:
-        message = _("The file is too large (%(size)s bytes; at most %(max)s): split it into smaller files.") % {
-            "size": size,
-            "max": conf.BULK_UPLOAD_MAX_BYTES,
-        }
-        return BulkUpload.objects.create(
-            uploaded_by=by,
-            file_name=name,
-            size=size,
-            sha256="",
-            status=UploadStatus.INVALID,
-            problems=[{"line": None, "column": "", "message": message}],
-        )
-    data = uploaded_file.read()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = ""
     try:
+        if size > conf.BULK_UPLOAD_MAX_BYTES:  # refused unread
+            message = _("The file is too large (%(size)s bytes; at most %(max)s): split it into smaller files.") % {
+                "size": size,
+                "max": conf.BULK_UPLOAD_MAX_BYTES,
+            }
+            raise bulk.FileError([bulk.Problem(None, "", message)])
+        data = uploaded_file.read()
+        digest = hashlib.sha256(data).hexdigest()
         rows = bulk.parse(data)
     except bulk.FileError as exc:
         return BulkUpload.objects.create(
