@@ -316,24 +316,7 @@ class OutboundCallAdmin(admin.ModelAdmin):
         if window not in health.WINDOWS:
             window = "24h"
         providers = health.provider_health(window)
-        charts = [
-            {
-                "health": h,
-                "success": health.chart_points([b.success_rate for b in h.buckets], 480, 120, top=100),
-                "p50": health.chart_points([b.p50 for b in h.buckets], 480, 120, top=_latency_top(h)),
-                "p95": health.chart_points([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
-                "p99": health.chart_points([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
-                "latency_top": _latency_top(h),
-                # A dot on every known value: one bucket with calls is a point, not an empty frame.
-                "dots": {
-                    "success": health.chart_coordinates([b.success_rate for b in h.buckets], 480, 120, top=100),
-                    "p50": health.chart_coordinates([b.p50 for b in h.buckets], 480, 120, top=_latency_top(h)),
-                    "p95": health.chart_coordinates([b.p95 for b in h.buckets], 480, 120, top=_latency_top(h)),
-                    "p99": health.chart_coordinates([b.p99 for b in h.buckets], 480, 120, top=_latency_top(h)),
-                },
-            }
-            for h in providers
-        ]
+        charts = [_chart(h) for h in providers]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Provider health"),
@@ -366,3 +349,20 @@ def _settle_of(job):
 def _latency_top(h):
     values = [b.p99 for b in h.buckets if b.p99 is not None]
     return max(values) if values else 1.0
+
+
+CHART_WIDTH, CHART_HEIGHT = 480, 120
+
+
+def _chart(h) -> dict:
+    """A provider's charts: each series' polyline and, on every known value, a dot (one bucket is a point)."""
+    top = _latency_top(h)
+    series = {
+        "success": ([b.success_rate for b in h.buckets], 100),
+        "p50": ([b.p50 for b in h.buckets], top),
+        "p95": ([b.p95 for b in h.buckets], top),
+        "p99": ([b.p99 for b in h.buckets], top),
+    }
+    dots = {name: health.chart_coordinates(values, CHART_WIDTH, CHART_HEIGHT, top=t) for name, (values, t) in series.items()}
+    lines = {name: health.polyline(coordinates) for name, coordinates in dots.items()}
+    return {"health": h, **lines, "latency_top": top, "dots": dots}

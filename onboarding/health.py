@@ -103,6 +103,11 @@ def chart_coordinates(values: list[float | None], width: int, height: int, top: 
     return [(f"{i * step:.1f}", f"{height - (v / top) * height:.1f}") for i, v in enumerate(values) if v is not None]
 
 
+def polyline(coordinates: list[tuple[str, str]]) -> str:
+    """SVG polyline points through the coordinates."""
+    return " ".join(f"{x},{y}" for x, y in coordinates)
+
+
 def chart_points(values: list[float | None], width: int, height: int, top: float | None = None) -> str:
     """SVG polyline points for a series (None = no data, skipped), scaled to the box."""
-    return " ".join(f"{x},{y}" for x, y in chart_coordinates(values, width, height, top))
+    return polyline(chart_coordinates(values, width, height, top))
