@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 
-from django.conf import settings
-
 from onboarding.models import Function, Job, JobStatus
 
 from . import services
@@ -19,11 +17,10 @@ from .conf import conf
 def after(*, titulaire, pharmacy) -> tuple[list[str], list[str]]:
     """Start (or retry) the demo's Bimedoc jobs; say how they went and what to click."""
     from providers.sandbox import inprocess
-    from providers.sandbox.conf import conf as sandbox
 
     notes = []
     adjoint = next((m.user for m in pharmacy.memberships.select_related("user") if m.function == Function.ADJOINT), None)
-    in_process = settings.SANDBOX_ENABLED and conf.BASE_URL.startswith(sandbox.URL.rstrip("/") + "/")
+    in_process = inprocess.serves(conf.BASE_URL)
     session = services.client().transport.session
     with inprocess.mounted(session) if in_process else contextlib.nullcontext():
         remote = services.pharmacy_account(pharmacy)

@@ -6,6 +6,7 @@ import contextlib
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.test import Client
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
@@ -50,10 +51,19 @@ class SandboxAdapter(BaseAdapter):
         pass
 
 
+def _prefix() -> str:
+    return sandbox_conf.URL.rstrip("/") + "/"
+
+
+def serves(url: str) -> bool:
+    """Whether calls to ``url`` can be answered in-process (the sandbox is on and the URL is under it)."""
+    return settings.SANDBOX_ENABLED and url.startswith(_prefix())
+
+
 @contextlib.contextmanager
-def mounted(session: requests.Session, base_url: str | None = None):
+def mounted(session: requests.Session):
     """Within the block, the session's calls under the sandbox's URL are answered in-process."""
-    prefix = (base_url or sandbox_conf.URL).rstrip("/") + "/"
+    prefix = _prefix()
     session.mount(prefix, SandboxAdapter())
     try:
         yield
