@@ -76,6 +76,24 @@ def load_client(client_id: str) -> ClientState:
     return UNKNOWN_CLIENT
 
 
+# The jti of a client that proved itself with its secret (``client_caller``): never a token's, never revoked by jti.
+CLIENT_CALLER_PREFIX = "client-secret:"
+
+
+def client_caller(client_id: str, generation: int) -> dict:
+    """A client that proved itself with its secret, as claims this module answers about.
+
+    Its ``gen`` is the client's token generation when its secret was checked, so it is void
+    exactly when the client's tokens are (secret reset, deactivation). Its ``jti`` is no
+    token's (token jtis are random hex): only the client's state is looked up for it.
+    """
+    return {"jti": CLIENT_CALLER_PREFIX + client_id, "client_id": client_id, "gen": generation}
+
+
+def _revocable(jti: str) -> bool:
+    return not jti.startswith(CLIENT_CALLER_PREFIX)
+
+
 def token_generation(claims: dict) -> int:
     value = claims.get("gen", 0)
     return value if isinstance(value, int) and not isinstance(value, bool) else -2
@@ -124,7 +142,7 @@ class RevocationMemory:
         with self._lock:
             for claims in claims_list:
                 jti, client_id = claims["jti"], claims.get("client_id", "")
-                revoked = self.jtis.get(jti) if trusted else None
+                revoked = (self.jtis.get(jti) if trusted else None) if _revocable(jti) else False
                 client = self.clients.get(client_id) if trusted else None
                 if revoked is None or client is None:
                     jtis.add(jti)
@@ -341,7 +359,7 @@ def _fetch(jtis: set[str], client_ids: set[str], claims_list: list[dict]) -> tup
     """Ask the shared cache, then the database for what it does not hold (and remember that in the cache)."""
     from providers.mcg.models import RevokedToken
 
-    jti_keys = {REVOKED_KEY.format(jti): jti for jti in jtis}
+    jti_keys = {REVOKED_KEY.format(jti): jti for jti in jtis if _revocable(jti)}
     client_keys = {CLIENT_KEY.format(client_id): client_id for client_id in client_ids}
     cached = cache.get_many([*jti_keys, *client_keys])
     clients = {}
@@ -353,7 +371,7 @@ def _fetch(jtis: set[str], client_ids: set[str], claims_list: list[dict]) -> tup
             # add, not set: a change written meanwhile must not be overwritten by what was read before it.
             cache.add(key, (clients[client_id].active, clients[client_id].generation), timeout=SHARED_TTL)
     expiry = {c["jti"]: int(c.get("exp", 0)) for c in claims_list}
-    found = {}
+    found = {jti: False for jti in jtis if not _revocable(jti)}
     for key, jti in jti_keys.items():
         if key in cached:
             found[jti] = bool(cached[key])

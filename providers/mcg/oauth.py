@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 import tokens
+from providers import revocation
 from providers.inbound import InboundError
 
 from . import selectors
@@ -135,18 +136,6 @@ def authenticate_bearer(request, *, scopes: set[str]) -> dict:
 
 # --- Callers of tokeninfo and revoke: a client with its secret, or a portal access token ---------------
 
-CLIENT_JTI_PREFIX = "client-secret:"
-
-
-def _client_caller(client_id: str, generation: int) -> dict:
-    """A client that proved itself with its secret, as claims.
-
-    Its ``jti`` is never a token's (those are random hex) and its ``gen`` is the client's token
-    generation when its secret was checked: the revocation check voids it exactly when it would
-    void the client's tokens (secret reset, deactivation), so the memo below needs no cache of its own.
-    """
-    return {"jti": CLIENT_JTI_PREFIX + client_id, "client_id": client_id, "gen": generation}
-
 
 class VerifiedSecrets:
     """Per process: the secret digest and token generation of each client whose secret checked out.
@@ -165,14 +154,14 @@ class VerifiedSecrets:
         entry = self._entries.get(client_id)
         if entry is None or not hmac.compare_digest(entry[0], hash_client_secret(secret)):
             return None
-        return _client_caller(client_id, entry[1])
+        return revocation.client_caller(client_id, entry[1])
 
     def learn(self, provider: ServiceProvider) -> dict:
         with self._lock:
             if len(self._entries) >= self.maxsize:
                 self._entries.clear()
             self._entries[provider.client_id] = (provider.client_secret_hash, provider.token_generation)
-        return _client_caller(provider.client_id, provider.token_generation)
+        return revocation.client_caller(provider.client_id, provider.token_generation)
 
     def forget(self, client_id: str | None = None) -> None:
         with self._lock:
