@@ -366,19 +366,19 @@ def _message_schema(kind: str, required: list[str]) -> dict:
 
     Field names are matched in any letter case and under their aliases (``ALIASES``): each
     field is described under its English name and, through ``patternProperties``, under every
-    spelling; anything else is refused, as the parser refuses unknown fields. Which fields are
-    required is said in words: JSON Schema's ``required`` names one exact spelling, and the
-    parser takes any.
+    spelling; anything else is refused, as the parser refuses unknown fields. JSON Schema's
+    ``required`` names one exact spelling where the parser takes any, so a required field is
+    said as "some property name matches one of its spellings": not all names fail to match.
     """
     fields = MESSAGE_FIELDS[kind]
     aliases = {name: _spellings(name) for name in fields}
+    names = {name: "^(" + "|".join(_any_case(spelling) for spelling in aliases[name]) + ")$" for name in fields}
     return {
         "type": "object",
         "minProperties": len(required),
+        "allOf": [{"not": {"propertyNames": {"not": {"pattern": names[name]}}}} for name in required],
         "properties": {name: _FIELD_SCHEMAS[name] for name in fields},
-        "patternProperties": {
-            "^(" + "|".join(_any_case(spelling) for spelling in aliases[name]) + ")$": _FIELD_SCHEMAS[name] for name in fields
-        },
+        "patternProperties": {names[name]: _FIELD_SCHEMAS[name] for name in fields},
         "additionalProperties": False,
         "description": f"Required: {', '.join(required)} (under any of their spellings). "
         "Field names in any letter case; also accepted: "

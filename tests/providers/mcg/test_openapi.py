@@ -83,6 +83,10 @@ def test_schema_describes_every_endpoint():
         ({"TITRE": "Rappel", "message": "Lundi 9:15", "canal": " Fcm "}, True),
         ({"title": "Rappel", "message": "Lundi 9:15", "channel": "SMS", "colour": "red"}, False),
         ({"title": "Rappel", "message": "Lundi 9:15", "channel": "PIGEON"}, False),
+        # A required field missing, the count of fields made up by another one.
+        ({"title": "Rappel", "message": "Lundi 9:15", "link": "https://example.com/rdv"}, False),
+        ({"Titulo": "Rappel", "canal": "SMS", "lien": "https://example.com/rdv"}, False),
+        ({}, False),
     ],
 )
 def test_document_and_parser_agree_on_spellings_and_channel_codes(notification, accepted):
