@@ -8,10 +8,11 @@ Prints medians over ``--runs`` of:
 - ``re-upload``: the same, when every row's job exists already (the batched look-ups find them all);
 - ``progress``: the progress page and its JSON (polled every 2 s by the page) for an upload of N rows.
 
-Needs PostgreSQL (its own database, emptied first):
+Needs PostgreSQL and Redis (its own database and Redis database, emptied first). Runs with debug
+off, as in production (``--debug`` for on):
 
     .venv/bin/python bench/bulk_import.py --rows 5000 --runs 5 \\
-        --database-url postgres://postgres@127.0.0.1:5432/portal_bench_bulk
+        --database-url postgres://postgres@127.0.0.1:5432/portal_bench_bulk --cache-url rediscache://127.0.0.1:6379/15
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import reset_database  # noqa: E402
+from bench.stack import flush_redis, production_secrets, reset_database  # noqa: E402
 
 HEADER = "email,first_name,last_name,mobile_number,rpps_number,gender,name,phone_number,street,city,postcode\n"
 
@@ -38,6 +39,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_bulk")
     )
+    parser.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/15"))
+    parser.add_argument("--debug", action="store_true", help="run with debug on (default: off, as in production)")
     return parser.parse_args(argv)
 
 
@@ -64,16 +67,28 @@ def timed(fn, runs: int) -> tuple[float, object]:
 def main(argv=None):
     args = parse_args(argv)
     reset_database(args.database_url)
+    flush_redis(args.cache_url)
+    if args.debug:
+        os.environ["DJANGO_DEBUG"] = "true"
+    else:
+        folder = ROOT / "test-artifacts"
+        folder.mkdir(exist_ok=True)
+        # The test client's requests are for "testserver", over plain HTTP.
+        os.environ.update(production_secrets(folder), ALLOWED_HOSTS="testserver")
     os.environ.update(
-        DJANGO_DEBUG="true",
         SANDBOX_ENABLED="true",
         DATABASE_URL=args.database_url,
+        CACHE_URL=args.cache_url,
         CELERY_TASK_ALWAYS_EAGER="true",
         DJANGO_SETTINGS_MODULE="portal.settings",
     )
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the upload is refused (400) on purpose
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
     from django.test import Client
@@ -84,7 +99,11 @@ def main(argv=None):
     from providers.bimedoc.models import BulkUpload, BulkUploadRow, RowOutcome, UploadStatus
 
     call_command("migrate", verbosity=0)
+    if not args.debug:
+        call_command("collectstatic", interactive=False, verbosity=0)  # as scripts/up.sh does
     admin = User.objects.create_superuser(email="bench-admin@example.com", password="bench-Pass-phrase-42")
+    # Production admin is behind a second factor: the administrator has one enrolled.
+    TOTP.activate(admin, generate_totp_secret())
     client = Client()
     client.force_login(admin)
     data = make_file(args.rows, bad_last=True)
@@ -98,7 +117,7 @@ def main(argv=None):
         response = client.post(
             reverse("admin:bimedoc_bulkupload_add"), {"file": SimpleUploadedFile("bench.csv", data, content_type="text/csv")}
         )
-        assert response.status_code == 400, response.status_code
+        assert response.status_code == 400, (response.status_code, response.get("Location"))
         return response
 
     upload_s, _response = timed(post, args.runs)
