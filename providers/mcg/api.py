@@ -34,10 +34,7 @@ class McgContract(inbound.Contract):
         body = {"error": api_error.error, "error_description": api_error.description}
         if api_error.field_errors:
             body["field_errors"] = api_error.field_errors
-        response = JsonAnswer(body, status=api_error.status, headers=error.headers if not isinstance(error, ApiError) else None)
-        if api_error.www_authenticate:
-            response["WWW-Authenticate"] = api_error.www_authenticate
-        return response
+        return JsonAnswer(body, status=api_error.status, headers={**error.headers, **api_error.headers})
 
     @staticmethod
     def api_error(error: inbound.InboundError) -> ApiError:

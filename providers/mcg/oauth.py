@@ -30,18 +30,20 @@ from .models import ServiceProvider, hash_client_secret
 REALM = "mcg"
 
 
-@dataclass
 class ApiError(InboundError):
     """An error answered as ``{"error": ..., "error_description": ...}`` with the right status and headers.
 
-    OAuth endpoints use RFC 6749 §5.2 / RFC 6750 §3.1 codes; /Services uses the same shape.
+    OAuth endpoints use RFC 6749 §5.2 / RFC 6750 §3.1 codes; /Services uses the same shape. The
+    description is the error's ``message``; a challenge goes out as ``WWW-Authenticate``.
     """
 
-    error: str
-    description: str
-    status: int = 400
-    www_authenticate: str = ""
-    field_errors: dict | None = None
+    def __init__(
+        self, error: str, description: str, status: int = 400, www_authenticate: str = "", field_errors: dict | None = None
+    ):
+        super().__init__(description, status=status, headers={"WWW-Authenticate": www_authenticate} if www_authenticate else None)
+        self.error = error
+        self.description = description
+        self.field_errors = field_errors
 
     def __str__(self):
         return f"{self.error}: {self.description}"
