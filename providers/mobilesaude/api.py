@@ -47,17 +47,11 @@ class MobileSaudeView(View):
     def as_view(cls, **initkwargs):
         return inbound.endpoint(CONTRACT, "POST")(super().as_view(**initkwargs))
 
-    def post(self, request):
-        return self.handle(request)
-
-    def handle(self, request):
-        raise NotImplementedError
-
 
 class AutorizacaoView(MobileSaudeView):
     """``POST /integrations/mobilesaude/autorizacao``: an integration client's credentials → its token."""
 
-    def handle(self, request):
+    def post(self, request):
         data = schemas.parse_json_request(request, schemas.AUTORIZACAO_REQUEST)
         try:
             token = services.authorize_client(usuario=data["usuario"], senha=data["senha"], address=client_address(request))
@@ -71,7 +65,7 @@ class AutorizacaoView(MobileSaudeView):
 class IdentificacaoView(MobileSaudeView):
     """``POST /integrations/mobilesaude/recuperarSenhaIdentificacao``: CPF + date of birth → the user and a token."""
 
-    def handle(self, request):
+    def post(self, request):
         header = request.headers.get(conf.AUTH_HEADER)
         try:
             client = services.client_for_header(header)
