@@ -195,7 +195,20 @@ def build_session(pool_size: int = DEFAULT_POOL_SIZE) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "pharmacy-portal/1.0"
+    # requests would scan the whole environment on every call; a transport reads it once (environment_settings).
+    session.trust_env = False
     return session
+
+
+def environment_settings(url: str) -> dict:
+    """What requests takes from the environment for calls to ``url``, read as requests itself reads it.
+
+    The proxies (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and the CA bundle
+    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``). A provider's host is fixed, so once is enough.
+    """
+    with requests.Session() as session:
+        found = session.merge_environment_settings(url, {}, None, None, None)
+    return {"proxies": found["proxies"], "verify": found["verify"]}
 
 
 @dataclass(frozen=True)
@@ -480,6 +493,9 @@ class HttpTransport:
     breaker: ProviderBreaker | None = None
     rate_limiter: RateLimiter | None = None
 
+    def __post_init__(self):
+        self._environment = environment_settings(self.url(""))
+
     def url(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
 
@@ -560,7 +576,7 @@ class HttpTransport:
         response = None
         error = ""
         try:
-            response = self.session.request(method, self.url(path), **kwargs)
+            response = self.session.request(method, self.url(path), **{**self._environment, **kwargs})
         except requests.ConnectTimeout:
             outcome, error, exc = "connection_error", "Connection timed out", RetryableError
         except requests.ReadTimeout:

@@ -168,3 +168,67 @@ def test_the_retry_policy_doubles_with_jitter_up_to_its_cap_and_counts_retries()
         assert all(low <= d <= high for d in delays) and len(delays) > 1
     assert RetryPolicy(max_retries=3, base_delay=2.0, jitter=False).delay(3) == 8.0
     assert not policy.exhausted(3) and policy.exhausted(4)
+
+
+# --- The environment (proxies, CA bundle) -------------------------------------------------------
+
+
+@pytest.fixture
+def recording_server():
+    """A local HTTP server that answers 200 to anything and keeps each request line (a proxy sees absolute URLs)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    lines = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the base class's name
+            lines.append(self.requestline)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", lines
+    server.shutdown()
+    server.server_close()
+
+
+def test_calls_go_through_the_proxy_the_environment_names(recording_server, monkeypatch):
+    proxy, lines = recording_server
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    transport = HttpTransport(provider="bimedoc", base_url="http://provider.invalid/api")
+    assert transport.send("ping", "GET", "/ping").status_code == 200
+    assert lines == ["GET http://provider.invalid/api/ping HTTP/1.1"]
+
+
+def test_a_host_in_no_proxy_is_called_directly(recording_server, monkeypatch):
+    direct, lines = recording_server
+    for name in ("no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    transport = HttpTransport(provider="bimedoc", base_url=direct)
+    assert transport.send("ping", "GET", "/ping").status_code == 200
+    assert lines == ["GET /ping HTTP/1.1"]
+
+
+@responses.activate
+def test_the_environment_is_read_once_per_transport_not_on_every_call(monkeypatch):
+    """requests scans the whole environment (proxies, NO_PROXY) on every call unless told not to."""
+    transport = HttpTransport(provider="bimedoc", base_url=BASE)
+    responses.get(f"{BASE}/ping", json={})
+    scans = []
+    scan = requests.utils.should_bypass_proxies
+    monkeypatch.setattr(requests.utils, "should_bypass_proxies", lambda *a, **k: scans.append(a) or scan(*a, **k))
+    for _ in range(3):
+        assert transport.send("ping", "GET", "/ping").status_code == 200
+    assert scans == []
