@@ -94,11 +94,12 @@ def set_profile(simulator: str, profile: FaultProfile | None) -> None:
 
 def count_request(simulator: str) -> None:
     key = REQUESTS_KEY.format(simulator)
-    cache.add(key, 0, timeout=None)
     try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=None)
+        cache.incr(key)  # one round trip once the counter exists
+    except ValueError:
+        # The first request (or the first since a reset); of two at once, the one that loses the add counts on.
+        if not cache.add(key, 1, timeout=None):
+            cache.incr(key)
 
 
 def requests_received(simulator: str) -> int:

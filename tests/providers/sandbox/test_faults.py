@@ -1,4 +1,4 @@
-"""The sandbox's latency is what its profile asks for, counted from when its server read the request."""
+"""The sandbox's latency is what its profile asks for, counted from when its server read the request; every request is counted."""
 
 import time
 
@@ -33,3 +33,14 @@ def test_a_request_with_no_arrival_time_waits_the_whole_latency(latency_200ms):
     started = time.monotonic()
     assert answer(RequestFactory().post("/")).status_code == 200
     assert time.monotonic() - started >= 0.195
+
+
+def test_every_request_is_counted_when_many_arrive_at_once_from_a_reset():
+    from concurrent.futures import ThreadPoolExecutor
+
+    faults.reset_requests("bimedoc")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: faults.count_request("bimedoc"), range(200)))
+    assert faults.requests_received("bimedoc") == 200
+    faults.reset_requests("bimedoc")
+    assert faults.requests_received("bimedoc") == 0
