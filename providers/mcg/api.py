@@ -55,7 +55,6 @@ MALFORMED = {
     "unstorable_text": "The body holds characters that are not text (NUL or lone surrogates).",
 }
 CONTRACT = McgContract()
-error_response = CONTRACT.render
 
 
 def api_view(*methods: str, content_type: str | None = None):
@@ -213,11 +212,12 @@ def services_endpoint(request):
     provider = _provider_for(request)
     retry_after = ratelimit.hit(conf.SERVICES_RATE_LIMIT, "mcg-services", str(provider.provider_id))
     if retry_after:
-        response = error_response(
-            ApiError("rate_limited", f"Too many requests from this provider; try again in {retry_after} s.", 429)
+        raise ApiError(
+            "rate_limited",
+            f"Too many requests from this provider; try again in {retry_after} s.",
+            429,
+            headers={"Retry-After": str(retry_after)},
         )
-        response["Retry-After"] = str(retry_after)
-        return response
     data = inbound.read_json(request, limit=conf.MAX_BODY_BYTES)
     try:
         call = schemas.parse_service_call(data)
@@ -230,11 +230,12 @@ def services_endpoint(request):
     except services.NotFound as exc:
         raise ApiError("not_found", str(exc), 404)
     except services.Duplicate as exc:
-        response = error_response(
-            ApiError("conflict", "A request with this Idempotency-Key was already accepted; nothing was sent again.", 409)
+        raise ApiError(
+            "conflict",
+            "A request with this Idempotency-Key was already accepted; nothing was sent again.",
+            409,
+            headers={"Location": _request_url(request, exc.existing)},
         )
-        response["Location"] = _request_url(request, exc.existing)
-        return response
     location = _request_url(request, service_request)
     response = JsonAnswer(schemas.service_request_json(service_request, location), status=201)
     response["Location"] = location

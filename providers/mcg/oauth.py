@@ -38,12 +38,23 @@ class ApiError(InboundError):
     """
 
     def __init__(
-        self, error: str, description: str, status: int = 400, www_authenticate: str = "", field_errors: dict | None = None
+        self,
+        error: str,
+        description: str,
+        status: int = 400,
+        www_authenticate: str = "",
+        field_errors: dict | None = None,
+        *,
+        headers: dict | None = None,
     ):
-        super().__init__(description, status=status, headers={"WWW-Authenticate": www_authenticate} if www_authenticate else None)
+        challenge = {"WWW-Authenticate": www_authenticate} if www_authenticate else {}
+        super().__init__(description, status=status, headers={**(headers or {}), **challenge})
         self.error = error
-        self.description = description
         self.field_errors = field_errors
+
+    @property
+    def description(self) -> str:
+        return self.message
 
     def __str__(self):
         return f"{self.error}: {self.description}"
