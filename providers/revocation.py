@@ -142,10 +142,15 @@ class RevocationMemory:
         with self._lock:
             for claims in claims_list:
                 jti, client_id = claims["jti"], claims.get("client_id", "")
-                revoked = (self.jtis.get(jti) if trusted else None) if _revocable(jti) else False
+                revocable = _revocable(jti)
+                if revocable:
+                    revoked = self.jtis.get(jti) if trusted else None
+                else:
+                    revoked = False  # a client caller: only its client's state counts
                 client = self.clients.get(client_id) if trusted else None
                 if revoked is None or client is None:
-                    jtis.add(jti)
+                    if revocable:
+                        jtis.add(jti)
                     clients.add(client_id)
                 else:
                     answers[jti] = is_void(claims, client=client, jti_revoked=revoked)
@@ -347,7 +352,8 @@ def revoked(claims_list: list[dict]) -> dict[str, bool]:
     for claims in claims_list:
         if claims["jti"] not in answers:
             client = fetched_clients[claims.get("client_id", "")]
-            answers[claims["jti"]] = is_void(claims, client=client, jti_revoked=fetched_jtis[claims["jti"]])
+            jti_revoked = _revocable(claims["jti"]) and fetched_jtis[claims["jti"]]
+            answers[claims["jti"]] = is_void(claims, client=client, jti_revoked=jti_revoked)
     return answers
 
 
@@ -359,7 +365,7 @@ def _fetch(jtis: set[str], client_ids: set[str], claims_list: list[dict]) -> tup
     """Ask the shared cache, then the database for what it does not hold (and remember that in the cache)."""
     from providers.mcg.models import RevokedToken
 
-    jti_keys = {REVOKED_KEY.format(jti): jti for jti in jtis if _revocable(jti)}
+    jti_keys = {REVOKED_KEY.format(jti): jti for jti in jtis}
     client_keys = {CLIENT_KEY.format(client_id): client_id for client_id in client_ids}
     cached = cache.get_many([*jti_keys, *client_keys])
     clients = {}
@@ -371,7 +377,7 @@ def _fetch(jtis: set[str], client_ids: set[str], claims_list: list[dict]) -> tup
             # add, not set: a change written meanwhile must not be overwritten by what was read before it.
             cache.add(key, (clients[client_id].active, clients[client_id].generation), timeout=SHARED_TTL)
     expiry = {c["jti"]: int(c.get("exp", 0)) for c in claims_list}
-    found = {jti: False for jti in jtis if not _revocable(jti)}
+    found = {}
     for key, jti in jti_keys.items():
         if key in cached:
             found[jti] = bool(cached[key])
