@@ -71,10 +71,8 @@ def main(argv=None):
     if args.debug:
         os.environ["DJANGO_DEBUG"] = "true"
     else:
-        folder = ROOT / "test-artifacts"
-        folder.mkdir(exist_ok=True)
         # The test client's requests are for "testserver", over plain HTTP.
-        os.environ.update(production_secrets(folder), ALLOWED_HOSTS="testserver")
+        os.environ.update(production_secrets(), ALLOWED_HOSTS="testserver")
     os.environ.update(
         SANDBOX_ENABLED="true",
         DATABASE_URL=args.database_url,

@@ -9,9 +9,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def production_secrets(folder: Path) -> dict:
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def production_secrets(folder: Path = ARTIFACTS) -> dict:
     """Fresh secrets for a production process (debug off), its signing key written into ``folder``."""
     import secrets
+
+    folder.mkdir(exist_ok=True)
 
     from cryptography.fernet import Fernet
     from cryptography.hazmat.primitives import serialization
@@ -61,9 +66,7 @@ def stack_env(
     sandbox_url = f"http://127.0.0.1:{port}/sandbox"
     mode = {"DJANGO_DEBUG": "true"}
     if not debug:
-        folder = ROOT / "test-artifacts"
-        folder.mkdir(exist_ok=True)
-        mode = production_secrets(folder)
+        mode = production_secrets()
     return dict(
         os.environ,
         **mode,
@@ -139,9 +142,8 @@ def setup_django(env: dict) -> Path:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    logs = ROOT / "test-artifacts"
-    logs.mkdir(exist_ok=True)
-    return logs
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
 
 
 def start_sandbox(env: dict, port: int, log: Path, extra_args=()):
